@@ -1,0 +1,44 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Language mode 5 for our own targets: the code is thread-based (blocking work on threads of its own,
+// see README "Design"), and Swift 6's Sendable checking adds noise there without catching real races.
+let v5: [SwiftSetting] = [.swiftLanguageMode(.v5)]
+
+let package = Package(
+    name: "crsync",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "crsync", targets: ["crsync"]),
+        .executable(name: "crsync-devserver", targets: ["crsync-devserver"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
+    ],
+    targets: [
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .target(name: "Transport", dependencies: ["CCurl"], swiftSettings: v5),
+        .target(name: "CloudreveAPI", dependencies: ["Transport"], swiftSettings: v5),
+        .target(name: "SyncEngine", dependencies: ["CloudreveAPI", "CSQLite"], swiftSettings: v5),
+        .executableTarget(name: "crsync", dependencies: [
+            "SyncEngine", "CloudreveAPI",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: v5),
+        .target(name: "CloudreveDevServer", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ], swiftSettings: v5),
+        .executableTarget(name: "crsync-devserver", dependencies: [
+            "CloudreveDevServer",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: v5),
+        .testTarget(name: "TransportTests", dependencies: ["Transport", "CloudreveDevServer"], swiftSettings: v5),
+        .testTarget(name: "CloudreveAPITests", dependencies: ["CloudreveAPI", "CloudreveDevServer"], swiftSettings: v5),
+        .testTarget(name: "SyncEngineTests", dependencies: ["SyncEngine"], swiftSettings: v5),
+        .testTarget(name: "CloudreveDevServerTests", dependencies: ["CloudreveDevServer", "Transport"], swiftSettings: v5),
+        .testTarget(name: "EndToEndTests", dependencies: ["Transport"], swiftSettings: v5),
+    ]
+)

@@ -1,0 +1,196 @@
+import CCurl
+import Foundation
+
+/// What a request carries as its body.
+public enum RequestBody: Sendable {
+    case none
+    case bytes([UInt8])
+    /// `length` bytes of an open file starting at `offset`, read with `pread` as curl asks for them, so a
+    /// chunk is never held in memory whole. The descriptor stays owned by the caller.
+    case fileRange(fd: Int32, offset: Int64, length: Int64)
+
+    var length: Int64 {
+        switch self {
+        case .none: return 0
+        case .bytes(let b): return Int64(b.count)
+        case .fileRange(_, _, let length): return length
+        }
+    }
+}
+
+public struct HTTPRequest: Sendable {
+    public var method: String
+    public var url: String
+    public var headers: [(String, String)]
+    public var body: RequestBody
+    /// Whole-request limit in seconds; 0 means none (chunk uploads use the low-speed limit instead).
+    public var timeout: Int
+    public init(method: String, url: String, headers: [(String, String)] = [], body: RequestBody = .none, timeout: Int = 60) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.timeout = timeout
+    }
+}
+
+public struct HTTPResponse: Sendable {
+    public var status: Int
+    public var body: [UInt8]
+    public var contentType: String
+    /// Request body bytes curl handed to the connection (for re-send accounting and progress).
+    public var bytesSent: Int64
+}
+
+/// A failure below HTTP: no answer was read. Always worth a retry.
+public struct TransportError: Error, CustomStringConvertible, Sendable {
+    public var url: String
+    public var message: String
+    /// The file read failed (not the network): retrying the same bytes will not help.
+    public var isLocalReadError: Bool
+    public var description: String { "\(message) (\(url))" }
+}
+
+/// Decides, between buffers of a request body, whether to go on: return false to abort the request.
+/// `sent` counts the bytes of this request's body handed to curl so far.
+public typealias BodyProgress = (_ sent: Int64) -> Bool
+
+/// One curl easy handle: keeps its connection alive between requests. Not thread-safe; give each worker
+/// its own. Every call blocks its thread, so it must never run on Swift's cooperative pool.
+public final class HTTPTransport {
+    private let handle: UnsafeMutableRawPointer
+    /// Largest response body kept; anything bigger is a misbehaving server, not Cloudreve.
+    static let maxResponseBytes = 16 << 20
+
+    public init() {
+        HTTPTransport.globalInit
+        guard let h = curl_easy_init() else { fatalError("curl_easy_init failed: out of memory") }
+        handle = h
+    }
+
+    deinit { curl_easy_cleanup(handle) }
+
+    private static let globalInit: Void = {
+        curl_global_init(Int(CURL_GLOBAL_ALL))
+        // A peer closing mid-upload must surface as an error, not kill the process.
+        signal(SIGPIPE, SIG_IGN)
+    }()
+
+    public func perform(_ request: HTTPRequest, progress: BodyProgress? = nil) throws -> HTTPResponse {
+        curl_easy_reset(handle)
+        let ctx = TransferContext(body: request.body, progress: progress)
+        var headers: UnsafeMutablePointer<curl_slist>? = nil
+        // curl's Expect: 100-continue stalls every upload about 1 s on servers that never answer it
+        // (SWIFT-NOTES); Cloudreve answers errors only after draining the body anyway.
+        for line in request.headers.map({ "\($0.0): \($0.1)" }) + ["Expect:"] {
+            headers = curl_slist_append(headers, line)
+        }
+        defer { curl_slist_free_all(headers) }
+
+        crsync_setopt_string(handle, CURLOPT_URL, request.url)
+        crsync_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
+        crsync_setopt_slist(handle, CURLOPT_HTTPHEADER, headers)
+        crsync_setopt_long(handle, CURLOPT_CONNECTTIMEOUT, 15)
+        crsync_setopt_long(handle, CURLOPT_TIMEOUT, request.timeout)
+        // A stalled link (under 1 KiB/s for 60 s) fails instead of hanging a worker forever.
+        crsync_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, 1024)
+        crsync_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, 60)
+        crsync_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0)
+        crsync_setopt_long(handle, CURLOPT_TCP_KEEPALIVE, 1)
+        crsync_setopt_string(handle, CURLOPT_USERAGENT, "crsync")
+
+        let opaque = Unmanaged.passUnretained(ctx).toOpaque()
+        crsync_setopt_pointer(handle, CURLOPT_WRITEDATA, opaque)
+        crsync_setopt_io(handle, CURLOPT_WRITEFUNCTION, { buffer, size, count, userdata in
+            let ctx = Unmanaged<TransferContext>.fromOpaque(userdata!).takeUnretainedValue()
+            let n = size * count
+            if ctx.response.count + n > HTTPTransport.maxResponseBytes { return 0 }
+            ctx.response.append(contentsOf: UnsafeRawBufferPointer(start: buffer, count: n))
+            return n
+        })
+
+        switch request.method {
+        case "GET": crsync_setopt_long(handle, CURLOPT_HTTPGET, 1)
+        default:
+            if case .none = request.body, request.method != "POST", request.method != "PUT" {
+                crsync_setopt_string(handle, CURLOPT_CUSTOMREQUEST, request.method)
+            } else {
+                // UPLOAD with a read callback streams any body with an exact Content-Length; the
+                // method is then set explicitly since UPLOAD implies PUT.
+                crsync_setopt_long(handle, CURLOPT_UPLOAD, 1)
+                crsync_setopt_off(handle, CURLOPT_INFILESIZE_LARGE, Int(request.body.length))
+                crsync_setopt_string(handle, CURLOPT_CUSTOMREQUEST, request.method)
+                crsync_setopt_pointer(handle, CURLOPT_READDATA, opaque)
+                crsync_setopt_io(handle, CURLOPT_READFUNCTION, { buffer, size, count, userdata in
+                    let ctx = Unmanaged<TransferContext>.fromOpaque(userdata!).takeUnretainedValue()
+                    return ctx.read(into: buffer!, max: size * count)
+                })
+            }
+        }
+
+        let code = withExtendedLifetime(ctx) { curl_easy_perform(handle) }
+        if let readError = ctx.readError {
+            throw TransportError(url: request.url, message: readError, isLocalReadError: true)
+        }
+        if ctx.aborted {
+            throw TransportError(url: request.url, message: "request aborted by caller", isLocalReadError: false)
+        }
+        guard code == CURLE_OK else {
+            let message = String(cString: curl_easy_strerror(code))
+            throw TransportError(url: request.url, message: "network error: \(message)", isLocalReadError: false)
+        }
+        var status = 0
+        crsync_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        var typePointer: UnsafeMutablePointer<CChar>? = nil
+        crsync_getinfo_string(handle, CURLINFO_CONTENT_TYPE, &typePointer)
+        let contentType = typePointer.map { String(cString: $0) } ?? ""
+        return HTTPResponse(status: status, body: ctx.response, contentType: contentType, bytesSent: ctx.sent)
+    }
+}
+
+/// State shared with curl's C callbacks for one request.
+private final class TransferContext {
+    let body: RequestBody
+    let progress: BodyProgress?
+    var response: [UInt8] = []
+    var sent: Int64 = 0
+    var readError: String?
+    var aborted = false
+
+    init(body: RequestBody, progress: BodyProgress?) {
+        self.body = body
+        self.progress = progress
+    }
+
+    func read(into buffer: UnsafeMutablePointer<CChar>, max: Int) -> Int {
+        if let progress, !progress(sent) {
+            aborted = true
+            return Int(CURL_READFUNC_ABORT)
+        }
+        let want = Int(min(Int64(max), body.length - sent))
+        if want <= 0 { return 0 }
+        switch body {
+        case .none:
+            return 0
+        case .bytes(let bytes):
+            bytes.withUnsafeBytes { src in
+                UnsafeMutableRawPointer(buffer).copyMemory(from: src.baseAddress! + Int(sent), byteCount: want)
+            }
+            sent += Int64(want)
+            return want
+        case .fileRange(let fd, let offset, _):
+            let n = pread(fd, buffer, want, off_t(offset + sent))
+            if n < 0 {
+                readError = "cannot read file: \(String(cString: strerror(errno)))"
+                return Int(CURL_READFUNC_ABORT)
+            }
+            if n == 0 {
+                // The file shrank under us: what we promised in Content-Length cannot be sent.
+                readError = "file shrank while being read (expected \(body.length - sent) more bytes)"
+                return Int(CURL_READFUNC_ABORT)
+            }
+            sent += Int64(n)
+            return n
+        }
+    }
+}
