@@ -40,6 +40,8 @@ public struct HTTPResponse: Sendable {
     public var contentType: String
     /// Request body bytes curl handed to the connection (for re-send accounting and progress).
     public var bytesSent: Int64
+    /// Response body bytes received (in `body`, or written to the response file).
+    public var bytesReceived: Int64
 }
 
 /// A failure below HTTP: no answer was read. Always worth a retry.
@@ -48,6 +50,11 @@ public struct TransportError: Error, CustomStringConvertible, Sendable {
     public var message: String
     /// The file read failed (not the network): retrying the same bytes will not help.
     public var isLocalReadError: Bool
+    public init(url: String, message: String, isLocalReadError: Bool) {
+        self.url = url
+        self.message = message
+        self.isLocalReadError = isLocalReadError
+    }
     public var description: String { "\(message) (\(url))" }
 }
 
@@ -76,9 +83,11 @@ public final class HTTPTransport {
         signal(SIGPIPE, SIG_IGN)
     }()
 
-    public func perform(_ request: HTTPRequest, progress: BodyProgress? = nil) throws -> HTTPResponse {
+    /// Sends `request` and reads the whole answer. With `responseFile`, the body is written to that
+    /// descriptor instead of memory (downloads of any size).
+    public func perform(_ request: HTTPRequest, progress: BodyProgress? = nil, responseFile: Int32? = nil) throws -> HTTPResponse {
         curl_easy_reset(handle)
-        let ctx = TransferContext(body: request.body, progress: progress)
+        let ctx = TransferContext(body: request.body, progress: progress, responseFile: responseFile)
         var headers: UnsafeMutablePointer<curl_slist>? = nil
         // curl's Expect: 100-continue stalls every upload about 1 s on servers that never answer it
         // (SWIFT-NOTES); Cloudreve answers errors only after draining the body anyway.
@@ -103,10 +112,7 @@ public final class HTTPTransport {
         crsync_setopt_pointer(handle, CURLOPT_WRITEDATA, opaque)
         crsync_setopt_io(handle, CURLOPT_WRITEFUNCTION, { buffer, size, count, userdata in
             let ctx = Unmanaged<TransferContext>.fromOpaque(userdata!).takeUnretainedValue()
-            let n = size * count
-            if ctx.response.count + n > HTTPTransport.maxResponseBytes { return 0 }
-            ctx.response.append(contentsOf: UnsafeRawBufferPointer(start: buffer, count: n))
-            return n
+            return ctx.write(buffer!, count: size * count)
         })
 
         switch request.method {
@@ -129,6 +135,9 @@ public final class HTTPTransport {
         }
 
         let code = withExtendedLifetime(ctx) { curl_easy_perform(handle) }
+        if let writeError = ctx.writeError {
+            throw TransportError(url: request.url, message: writeError, isLocalReadError: true)
+        }
         if let readError = ctx.readError {
             throw TransportError(url: request.url, message: readError, isLocalReadError: true)
         }
@@ -144,7 +153,8 @@ public final class HTTPTransport {
         var typePointer: UnsafeMutablePointer<CChar>? = nil
         crsync_getinfo_string(handle, CURLINFO_CONTENT_TYPE, &typePointer)
         let contentType = typePointer.map { String(cString: $0) } ?? ""
-        return HTTPResponse(status: status, body: ctx.response, contentType: contentType, bytesSent: ctx.sent)
+        return HTTPResponse(status: status, body: ctx.response, contentType: contentType, bytesSent: ctx.sent,
+                            bytesReceived: ctx.received)
     }
 }
 
@@ -152,14 +162,40 @@ public final class HTTPTransport {
 private final class TransferContext {
     let body: RequestBody
     let progress: BodyProgress?
+    let responseFile: Int32?
     var response: [UInt8] = []
     var sent: Int64 = 0
+    var received: Int64 = 0
     var readError: String?
+    var writeError: String?
     var aborted = false
 
-    init(body: RequestBody, progress: BodyProgress?) {
+    init(body: RequestBody, progress: BodyProgress?, responseFile: Int32?) {
         self.body = body
         self.progress = progress
+        self.responseFile = responseFile
+    }
+
+    func write(_ buffer: UnsafeMutablePointer<CChar>, count: Int) -> Int {
+        received += Int64(count)
+        if let fd = responseFile {
+            var done = 0
+            while done < count {
+                let n = Foundation.write(fd, buffer + done, count - done)
+                if n <= 0 {
+                    writeError = "cannot write download: \(String(cString: strerror(errno)))"
+                    return 0
+                }
+                done += n
+            }
+            return count
+        }
+        if response.count + count > HTTPTransport.maxResponseBytes {
+            writeError = "response larger than \(HTTPTransport.maxResponseBytes) bytes"
+            return 0
+        }
+        response.append(contentsOf: UnsafeRawBufferPointer(start: buffer, count: count))
+        return count
     }
 
     func read(into buffer: UnsafeMutablePointer<CChar>, max: Int) -> Int {

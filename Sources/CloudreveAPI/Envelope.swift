@@ -1,0 +1,75 @@
+import Foundation
+import Transport
+
+extension CloudreveClient {
+    /// Sends one request and unwraps the envelope `{code, data, msg}` (§1): code 0 gives `data` (nil when
+    /// absent), any other code an `.api` error, and a body that is not an envelope an `.http` error naming
+    /// the status (a proxy's 502 page, a 413).
+    func call<T: Decodable>(_ method: String, _ path: String, query: [(String, String)] = [], json: (any Encodable)? = nil,
+                            body: RequestBody = .none, token: String?, timeout: Int = 60, acceptCodes: Set<Int> = [0],
+                            progress: BodyProgress? = nil) throws -> T? {
+        var url = api + path
+        if !query.isEmpty {
+            url += "?" + query.map { "\($0.0)=\(encodeQueryValue($0.1))" }.joined(separator: "&")
+        }
+        var headers = [("Accept", "application/json"), ("X-Cr-Client-Id", clientID)]
+        if let token { headers.append(("Authorization", "Bearer \(token)")) }
+        var requestBody = body
+        if let json {
+            requestBody = .bytes(Array(try JSONEncoder().encode(json)))
+            headers.append(("Content-Type", "application/json"))
+        } else if case .fileRange = body {
+            headers.append(("Content-Type", "application/octet-stream"))
+        }
+        let transport = transports.take()
+        defer { transports.give(transport) }
+        let response: HTTPResponse
+        do {
+            response = try transport.perform(HTTPRequest(method: method, url: url, headers: headers, body: requestBody, timeout: timeout),
+                                             progress: progress)
+        } catch let error as TransportError {
+            throw CloudreveError.transport(TransportError(url: method + " " + path, message: error.message,
+                                                          isLocalReadError: error.isLocalReadError))
+        }
+        return try decodeEnvelope(response, path: path, acceptCodes: acceptCodes)
+    }
+
+    func decodeEnvelope<T: Decodable>(_ response: HTTPResponse, path: String, acceptCodes: Set<Int>) throws -> T? {
+        let data = Data(response.body)
+        guard let head = try? JSONDecoder().decode(EnvelopeHead.self, from: data) else {
+            let text = String(decoding: response.body.prefix(200), as: UTF8.self)
+                .replacingOccurrences(of: "\n", with: " ").trimmingCharacters(in: .whitespaces)
+            throw CloudreveError.http(status: response.status, path: path, snippet: text)
+        }
+        guard acceptCodes.contains(head.code) else {
+            var tokens: [String] = []
+            if head.code == 40073, let detail = try? JSONDecoder().decode(EnvelopeData<[LockConflict]>.self, from: data) {
+                tokens = (detail.data ?? []).compactMap(\.token)
+            }
+            throw CloudreveError.api(code: head.code, message: head.msg ?? "", path: path, lockTokens: tokens)
+        }
+        if T.self == Empty.self { return nil }
+        do {
+            return try JSONDecoder().decode(EnvelopeData<T>.self, from: data).data
+        } catch {
+            throw CloudreveError.malformed(path: path, detail: "\(error)")
+        }
+    }
+}
+
+struct EnvelopeHead: Decodable {
+    var code: Int
+    var msg: String?
+}
+
+struct EnvelopeData<T: Decodable>: Decodable {
+    var data: T?
+}
+
+/// For calls whose `data` we ignore.
+struct Empty: Decodable {}
+
+struct LockConflict: Decodable {
+    var path: String?
+    var token: String?
+}
