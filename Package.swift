@@ -39,6 +39,6 @@ let package = Package(
         .testTarget(name: "CloudreveAPITests", dependencies: ["CloudreveAPI", "CloudreveDevServer"], swiftSettings: v5),
         .testTarget(name: "SyncEngineTests", dependencies: ["SyncEngine"], swiftSettings: v5),
         .testTarget(name: "CloudreveDevServerTests", dependencies: ["CloudreveDevServer", "Transport"], swiftSettings: v5),
-        .testTarget(name: "EndToEndTests", dependencies: ["Transport"], swiftSettings: v5),
+        .testTarget(name: "EndToEndTests", dependencies: ["Transport", "CloudreveAPI"], swiftSettings: v5),
     ]
 )

@@ -1,0 +1,53 @@
+import Foundation
+
+/// An open local file being uploaded: chunks are read from its descriptor at their offsets, and its
+/// identity is checked around every chunk so that a file changing mid-upload is never completed torn.
+final class LocalFile {
+    let path: String
+    let fd: Int32
+
+    init(path: String) throws {
+        self.path = path
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else {
+            throw UploadFailure(reason: "cannot open \(path): \(String(cString: strerror(errno)))", permanent: errno == EACCES || errno == ELOOP)
+        }
+    }
+
+    deinit { close(fd) }
+
+    /// Device, inode, size and mtime of what is open now.
+    func identity() throws -> FileIdentity {
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+            throw UploadFailure(reason: "cannot stat \(path): \(String(cString: strerror(errno)))", permanent: false)
+        }
+        return FileIdentity(st)
+    }
+
+    /// Whether the path still names the open file unchanged: a rename-over (atomic save) swaps the inode,
+    /// an append or rewrite moves size or mtime.
+    func isUnchanged(since identity: FileIdentity) -> Bool {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return false }
+        return FileIdentity(st) == identity && (try? self.identity()) == identity
+    }
+}
+
+extension FileIdentity {
+    init(_ st: stat) {
+        self.init(device: UInt64(st.st_dev), inode: UInt64(st.st_ino), size: Int64(st.st_size),
+                  mtimeNs: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec))
+    }
+
+    /// What Cloudreve's `last_modified` takes: milliseconds.
+    var mtimeMs: Int64 { mtimeNs / 1_000_000 }
+}
+
+/// Why a file could not be uploaded in this pass.
+struct UploadFailure: Error, CustomStringConvertible {
+    var reason: String
+    /// Not worth retrying until the file or the server's quota changes (reference §8.6).
+    var permanent: Bool
+    var description: String { reason }
+}

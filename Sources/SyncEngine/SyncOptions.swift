@@ -1,0 +1,39 @@
+import CloudreveAPI
+import Foundation
+
+/// Settings of one sync pass.
+public struct SyncOptions: Sendable {
+    /// Files uploaded at once.
+    public var workers = 4
+    /// Tries of one chunk within a pass before the file is left for a later pass.
+    public var maxChunkAttempts = 8
+    /// First retry delay in seconds; doubles per attempt up to `backoffCap`.
+    public var backoffBase: TimeInterval = 0.5
+    public var backoffCap: TimeInterval = 30
+
+    public init() {}
+}
+
+/// What the pass learned of the server before uploading.
+struct ServerSnapshot: Sendable {
+    var version: ServerVersion
+    /// The storage policy new uploads use, from the root folder's listing; servers up to 4.10 require it.
+    var policyID: String?
+}
+
+/// Upload speed per connection, measured, so that a token refresh can be timed before a chunk that would
+/// outlast the token (§2) and a session is not resumed when it would expire before the rest is sent.
+final class Throughput: @unchecked Sendable {
+    private let lock = NSLock()
+    /// Bytes per second; a modest 1 MiB/s until measured.
+    private var rate: Double = 1 << 20
+
+    func record(bytes: Int64, seconds: TimeInterval) {
+        guard bytes > 64 << 10, seconds > 0.001 else { return }
+        lock.withLock { rate = rate * 0.7 + Double(bytes) / seconds * 0.3 }
+    }
+
+    func expectedSeconds(for bytes: Int64) -> TimeInterval {
+        lock.withLock { Double(bytes) / rate }
+    }
+}

@@ -1,0 +1,95 @@
+import ArgumentParser
+import CloudreveAPI
+import Foundation
+
+struct Login: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Sign in to a Cloudreve server and save the tokens (mode 0600) in the state directory.",
+        discussion: """
+        The password is read from --password-stdin, else the CRSYNC_PASSWORD environment variable, else a \
+        prompt on the terminal. It is never stored: only the server's access and refresh tokens are.
+        """)
+
+    @Option(help: ArgumentHelp("Server address, e.g. https://cloud.example.com.", valueName: "URL"))
+    var server: String
+
+    @Option(help: "Account email.")
+    var email: String
+
+    @Flag(help: "Read the password from the first line of standard input.")
+    var passwordStdin = false
+
+    @Option(help: ArgumentHelp("Two-factor code, for accounts that have it on (asked for on a terminal otherwise).", valueName: "CODE"))
+    var otp: String?
+
+    @OptionGroup var state: StateOptions
+
+    func run() throws {
+        do {
+            let password = try readPassword()
+            let client = CloudreveClient(server: server, credentialFile: state.credentialFile)
+            let version = try client.ping()
+            switch try client.signIn(email: email, password: password) {
+            case .signedIn: break
+            case .needsTwoFactor(let sessionID):
+                guard let code = otp ?? prompt("Two-factor code: ") else {
+                    throw UsageError(message: "\(email) has two-factor sign-in: pass --otp CODE")
+                }
+                _ = try client.completeTwoFactor(sessionID: sessionID, otp: code, email: email)
+            }
+            print("Signed in to \(client.server) (Cloudreve \(version)) as \(email); tokens saved in \(state.credentialFile.path)")
+        } catch CloudreveError.api(let code, _, _, _) where [40080, 40022, 40017, 40018].contains(code) {
+            complain(code == 40022 ? "wrong two-factor code" : code == 40080 ? "wrong email or password for \(email)"
+                     : "the account \(email) cannot sign in (code \(code))")
+            throw ExitCode(ExitStatus.notSignedIn)
+        } catch CloudreveError.api(40026, _, _, _) {
+            complain("the server asks for a captcha at sign-in, which crsync cannot solve; ask the admin to turn off login_captcha")
+            throw ExitCode(ExitStatus.notSignedIn)
+        } catch {
+            throw fail(error)
+        }
+    }
+
+    private func readPassword() throws -> String {
+        if passwordStdin {
+            guard let line = readLine(strippingNewline: true), !line.isEmpty else {
+                throw UsageError(message: "--password-stdin given but standard input had no password line")
+            }
+            return line
+        }
+        if let env = ProcessInfo.processInfo.environment["CRSYNC_PASSWORD"], !env.isEmpty { return env }
+        guard isatty(STDIN_FILENO) == 1, let typed = getpass("Password for \(email): ") else {
+            throw UsageError(message: "no password: use --password-stdin, set CRSYNC_PASSWORD, or run on a terminal")
+        }
+        return String(cString: typed)
+    }
+
+    private func prompt(_ text: String) -> String? {
+        guard isatty(STDIN_FILENO) == 1 else { return nil }
+        FileHandle.standardError.write(Data(text.utf8))
+        return readLine()
+    }
+}
+
+struct Logout: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Revoke the saved sign-in on the server and delete it.")
+
+    @OptionGroup var state: StateOptions
+
+    func run() throws {
+        do {
+            let client = try state.signedInClient(server: nil)
+            do {
+                try client.signOut()
+            } catch let error as CloudreveError {
+                // The local tokens go regardless: a server we cannot reach keeps nothing we can revoke now.
+                state.credentialFile.delete()
+                complain("signed out locally; the server could not revoke the tokens: \(error)")
+                return
+            }
+            print("Signed out.")
+        } catch {
+            throw fail(error)
+        }
+    }
+}

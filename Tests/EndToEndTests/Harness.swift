@@ -1,0 +1,213 @@
+import CloudreveAPI
+import Foundation
+import Transport
+import XCTest
+
+/// A `crsync-devserver` process on a random free port with its own data folder.
+final class DevServerProcess {
+    let process: ChildProcess
+    let url: String
+    let dataDir: String
+    let arguments: [String]
+    static let email = "tester@example.com"
+    /// Test data, passed through the environment so it never shows in a process list.
+    static let password = "correct horse battery"
+
+    init(scratch: String, dataDir: String? = nil, arguments: [String] = []) throws {
+        self.dataDir = dataDir ?? scratch + "/server-data"
+        self.arguments = arguments
+        try FileManager.default.createDirectory(atPath: self.dataDir, withIntermediateDirectories: true)
+        process = try ChildProcess("crsync-devserver", ["--port", "0", "--data", self.dataDir, "--user", DevServerProcess.email] + arguments,
+                                   environment: ["CRSYNC_DEVSERVER_PASSWORD": DevServerProcess.password], scratch: scratch)
+        let deadline = Date().addingTimeInterval(20)
+        var found: String?
+        while found == nil, Date() < deadline, !process.hasExited {
+            if let line = process.stdout.split(separator: "\n").first(where: { $0.contains("listening on ") }) {
+                found = String(line[line.range(of: "listening on ")!.upperBound...]).trimmingCharacters(in: .whitespaces)
+            } else {
+                usleep(20_000)
+            }
+        }
+        guard let found else {
+            process.signal(SIGKILL)
+            throw HarnessError("crsync-devserver did not start: \(process.stderr)")
+        }
+        url = found
+    }
+
+    /// A restart on the same data folder and port-independent URL: sessions and locks are lost, files kept.
+    func restarted(scratch: String) throws -> DevServerProcess {
+        stop()
+        return try DevServerProcess(scratch: scratch, dataDir: dataDir, arguments: arguments)
+    }
+
+    func stop() {
+        process.signal(SIGTERM)
+        let deadline = Date().addingTimeInterval(10)
+        while !process.hasExited, Date() < deadline { usleep(20_000) }
+        process.signal(SIGKILL)
+        process.wait()
+    }
+
+    func devGet(_ path: String) throws -> [String: Any] {
+        let response = try HTTPTransport().perform(HTTPRequest(method: "GET", url: url + path))
+        return (try JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] ?? [:]
+    }
+
+    func devPost(_ path: String, _ body: [String: Any]) throws {
+        let data = try JSONSerialization.data(withJSONObject: body)
+        _ = try HTTPTransport().perform(HTTPRequest(method: "POST", url: url + path, headers: [("Content-Type", "application/json")],
+                                                    body: .bytes(Array(data))))
+    }
+
+    func stats() throws -> Stats { Stats(raw: try devGet("/__dev/stats")) }
+
+    struct Stats {
+        var raw: [String: Any]
+        func int(_ key: String) -> Int { (raw[key] as? NSNumber)?.intValue ?? 0 }
+        var chunkRequests: Int { int("chunk_requests") }
+        var chunkBytes: Int { int("chunk_bytes") }
+        var sessionsCreated: Int { int("sessions_created") }
+        var completions: [String: Int] {
+            ((raw["completions"] as? [String: Any]) ?? [:]).mapValues { ($0 as? NSNumber)?.intValue ?? 0 }
+        }
+    }
+
+    /// A client of our own, signed in, to check what arrived.
+    func client() throws -> CloudreveClient {
+        let client = CloudreveClient(server: url)
+        _ = try client.signIn(email: DevServerProcess.email, password: DevServerProcess.password)
+        return client
+    }
+}
+
+/// A scratch folder with a dev server and a crsync state directory signed in to it.
+final class Scenario {
+    let scratch: String
+    var server: DevServerProcess
+    let stateDir: String
+
+    init(serverArguments: [String] = []) throws {
+        scratch = FileManager.default.temporaryDirectory.appendingPathComponent("crsync-e2e-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        server = try DevServerProcess(scratch: scratch, arguments: serverArguments)
+        stateDir = scratch + "/state"
+        let login = try crsync(["login", "--server", server.url, "--email", DevServerProcess.email, "--password-stdin"],
+                               stdin: DevServerProcess.password + "\n")
+        guard login.status == 0 else { throw HarnessError("login failed (\(login.status)): \(login.stderr)") }
+    }
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+        var maxRSSKiB: Int
+    }
+
+    /// Runs crsync to the end.
+    func crsync(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]) throws -> Result {
+        let child = try start(arguments, stdin: stdin, environment: environment)
+        let status = child.wait()
+        return Result(status: status, stdout: child.stdout, stderr: child.stderr, maxRSSKiB: child.maxRSSKiB)
+    }
+
+    func start(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]) throws -> ChildProcess {
+        try ChildProcess("crsync", arguments + ["--state-dir", stateDir], environment: environment, stdin: stdin, scratch: scratch)
+    }
+
+    func sync(_ local: String, _ remote: String, _ extra: [String] = []) throws -> Result {
+        try crsync(["sync", local, remote] + extra)
+    }
+
+    func tearDown() {
+        server.stop()
+        try? FileManager.default.removeItem(atPath: scratch)
+    }
+
+    /// Every placeholder (open upload) left under `folder` (§6 search).
+    func placeholders(under folder: String) throws -> [FileInfo] {
+        try server.client().list(try CloudrevePath(parsing: folder), search: "meta_sys:upload_session_id=").files
+    }
+
+    /// Downloads every file of `local` from `remote` and compares bytes; returns the paths that differ
+    /// or are missing, with why.
+    func mismatches(local: String, remote: String, skipping: (String) -> Bool = { _ in false }) throws -> [String] {
+        let client = try server.client()
+        let root = try CloudrevePath(parsing: remote)
+        var problems: [String] = []
+        let scratchFile = scratch + "/download.tmp"
+        for relative in try regularFiles(under: local) where !skipping(relative) {
+            let remotePath = root.appending(relative)
+            do {
+                let url = try client.downloadURLs([remotePath])[0]
+                let fd = open(scratchFile, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+                defer { close(fd) }
+                _ = try client.download(url: url, into: fd)
+                if !(try sameBytes(local + "/" + relative, scratchFile)) { problems.append("\(relative): content differs") }
+            } catch {
+                problems.append("\(relative): \(error)")
+            }
+        }
+        return problems
+    }
+}
+
+/// Relative paths of the regular files under `root`, by raw directory walk.
+func regularFiles(under root: String) throws -> [String] {
+    var out: [String] = []
+    func walk(_ relative: String) {
+        let dir = relative.isEmpty ? root : root + "/" + relative
+        guard let handle = opendir(dir) else { return }
+        defer { closedir(handle) }
+        while let entry = readdir(handle) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+            }
+            if name == "." || name == ".." { continue }
+            let child = relative.isEmpty ? name : relative + "/" + name
+            var st = stat()
+            guard lstat(root + "/" + child, &st) == 0 else { continue }
+            if (st.st_mode & S_IFMT) == S_IFDIR { walk(child) } else if (st.st_mode & S_IFMT) == S_IFREG { out.append(child) }
+        }
+    }
+    walk("")
+    return out
+}
+
+func sameBytes(_ a: String, _ b: String) throws -> Bool {
+    guard let fa = FileHandle(forReadingAtPath: a), let fb = FileHandle(forReadingAtPath: b) else { return false }
+    defer {
+        try? fa.close()
+        try? fb.close()
+    }
+    while true {
+        let da = fa.readData(ofLength: 4 << 20)
+        let db = fb.readData(ofLength: 4 << 20)
+        if da != db { return false }
+        if da.isEmpty { return true }
+    }
+}
+
+/// Deterministic pseudo-random bytes (xorshift), so failures reproduce.
+func pseudoRandomBytes(_ count: Int, seed: UInt64) -> [UInt8] {
+    var state = seed | 1
+    var out = [UInt8](repeating: 0, count: count)
+    var i = 0
+    while i < count {
+        state ^= state << 13
+        state ^= state >> 7
+        state ^= state << 17
+        withUnsafeBytes(of: state) { word in
+            for b in word where i < count {
+                out[i] = b
+                i += 1
+            }
+        }
+    }
+    return out
+}
+
+func writeFile(_ path: String, _ bytes: [UInt8]) throws {
+    try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+    guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else { throw HarnessError("cannot write \(path)") }
+}
