@@ -15,11 +15,20 @@ final class TemporaryFolder {
     }
 
     deinit {
-        // Restore permissions a test may have removed, so the folder can be deleted.
-        _ = try? FileManager.default.subpathsOfDirectory(atPath: path).forEach {
-            chmod(path + "/" + $0, 0o700)
-        }
+        TemporaryFolder.makeRemovable(path)
         try? FileManager.default.removeItem(atPath: path)
+    }
+
+    /// Restores permissions a test removed (mode 000 folders), top down: a folder must be readable
+    /// before its entries can be listed.
+    private static func makeRemovable(_ folder: String) {
+        chmod(folder, 0o700)
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] {
+            let child = folder + "/" + name
+            var info = stat()
+            guard lstat(child, &info) == 0 else { continue }
+            if (info.st_mode & S_IFMT) == S_IFDIR { makeRemovable(child) }
+        }
     }
 
     /// Creates a file at `relative` (raw bytes, "/"-separated; parent folders must exist) holding `contents`.
