@@ -1,0 +1,230 @@
+import Foundation
+
+/// The durable record of what is local, what the server holds, and which upload sessions and chunks are
+/// in flight: the only state shared between scanner, watcher and upload workers, and what survives kill -9.
+///
+/// Every method runs as one SQLite transaction on one connection behind a lock, so any plain thread may
+/// call any method; each blocks on disk I/O (an fsync per write), so keep them off Swift's cooperative pool.
+/// Every method throws `SQLiteError`.
+///
+/// Methods that change one file by row id do nothing when the row is gone: the file vanished locally and
+/// `forget` won the race with whoever was working on it.
+///
+/// `@unchecked Sendable`: all state is the connection, and every use of it is under `lock`.
+public final class Journal: @unchecked Sendable {
+    public let path: String
+    private let database: SQLiteDatabase
+    private let lock = NSLock()
+
+    /// Opens the journal at `path`, creating its folder (0700) and file (0600) if needed, and migrates
+    /// its schema to the current version.
+    public init(path: String) throws {
+        self.path = path
+        try JournalFile.createPrivately(at: path)
+        database = try SQLiteDatabase(path: path)
+        try JournalSchema.migrate(database)
+    }
+
+    // MARK: Files
+
+    public func record(root: String, path: String) throws -> FileRecord? {
+        try locked {
+            try fileRecord(root: root, path: path)
+        }
+    }
+
+    /// The record with row id `id`, e.g. to tell whether a session's file was forgotten.
+    public func record(id: Int64) throws -> FileRecord? {
+        try locked {
+            try database.query("SELECT \(JournalRows.fileColumns) FROM files WHERE id = ?1",
+                               [.integer(id)], read: JournalRows.file).first
+        }
+    }
+
+    /// All records under `root`, ordered by the bytes of their paths.
+    public func records(root: String) throws -> [FileRecord] {
+        try locked {
+            try database.query("SELECT \(JournalRows.fileColumns) FROM files WHERE root = ?1 ORDER BY path",
+                               [.text(root)], read: JournalRows.file)
+        }
+    }
+
+    /// Records what a scan saw. A new path, or an identity that differs from the recorded one, becomes `pending`
+    /// (attempts reset, permanent failure cleared); an unchanged file keeps its state. Returns the record after.
+    public func noteScanned(root: String, path: String, identity: FileIdentity) throws -> FileRecord {
+        try writing {
+            try noteOne(root: root, path: path, identity: identity)
+        }
+    }
+
+    /// `noteScanned` for many files in one transaction: one fsync for a whole scan instead of one per file.
+    public func noteScanned(root: String, files: [ScannedFile]) throws -> [FileRecord] {
+        try writing {
+            try files.map { try noteOne(root: root, path: $0.path, identity: $0.identity) }
+        }
+    }
+
+    /// The file's content `identity` is now on the server as `remote`. Also deletes its session and the
+    /// session's chunks, in the same transaction, so a crash cannot leave a finished upload resumable.
+    public func markSynced(fileRowID: Int64, identity: FileIdentity, remote: RemoteBaseline) throws {
+        try writing {
+            // `identity` is what was uploaded, which may be older than what a scan noted meanwhile:
+            // recording it makes the next scan see the difference and mark the file pending again.
+            try database.run("""
+                UPDATE files SET state = 'synced', device = ?2, inode = ?3, size = ?4, mtime_ns = ?5,
+                    remote_file_id = ?6, remote_entity = ?7, remote_size = ?8, remote_mtime_ns = ?9,
+                    attempts = 0, next_attempt_at = NULL, last_error = NULL, permanent_failure = 0
+                WHERE id = ?1
+                """,
+                [.integer(fileRowID)] + JournalRows.identityValues(identity)
+                    + [.text(remote.fileID), .text(remote.entity), .integer(remote.size), .integer(remote.mtimeNs)])
+            try database.run("DELETE FROM sessions WHERE file_id = ?1", [.integer(fileRowID)])
+        }
+    }
+
+    /// An attempt failed: attempts += 1. `permanent` when retrying cannot help (§8 step 6); `nextAttemptAt`
+    /// is when a retry may start (nil: at once, or never if permanent).
+    public func markFailed(fileRowID: Int64, reason: String, permanent: Bool, nextAttemptAt: Date?) throws {
+        try writing {
+            try database.run("""
+                UPDATE files SET state = 'failed', attempts = attempts + 1, last_error = ?2,
+                    permanent_failure = ?3, next_attempt_at = ?4
+                WHERE id = ?1
+                """,
+                [.integer(fileRowID), .text(reason), .integer(permanent ? 1 : 0), JournalRows.date(nextAttemptAt)])
+        }
+    }
+
+    /// Back to `pending` with a clean slate (e.g. `crsync retry`). `lastError` is kept as history.
+    public func markPending(fileRowID: Int64) throws {
+        try writing {
+            try database.run("UPDATE files SET \(Self.backToPending) WHERE id = ?1", [.integer(fileRowID)])
+        }
+    }
+
+    /// The file vanished locally. Its session, if any, stays journaled (see `sessions()`) so that it can
+    /// still be cancelled on the server, which would otherwise keep the placeholder, its lock and its quota
+    /// charge (§8 step 7); `deleteSession` removes it after that.
+    public func forget(fileRowID: Int64) throws {
+        try writing {
+            try database.run("DELETE FROM files WHERE id = ?1", [.integer(fileRowID)])
+        }
+    }
+
+    // MARK: Sessions
+
+    /// Persists `session` before its first chunk is sent, replacing any other session of that file (and its
+    /// chunks). `acknowledged` is ignored; saving again under the same session id keeps the chunks already
+    /// acknowledged, because a ≤4.6 server must never be sent a chunk twice (§8 step 3).
+    public func saveSession(_ session: SessionRecord) throws {
+        try writing {
+            try database.run("DELETE FROM sessions WHERE file_id = ?1 AND session_id <> ?2",
+                             [.integer(session.fileRowID), .text(session.sessionID)])
+            try database.run("""
+                INSERT INTO sessions (\(JournalRows.sessionColumns))
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                ON CONFLICT (session_id) DO UPDATE SET
+                    file_id = excluded.file_id, uri = excluded.uri, session_json = excluded.session_json,
+                    server_version = excluded.server_version, chunk_size = excluded.chunk_size,
+                    chunk_count = excluded.chunk_count, expires = excluded.expires, device = excluded.device,
+                    inode = excluded.inode, size = excluded.size, mtime_ns = excluded.mtime_ns,
+                    created_at = excluded.created_at
+                """, JournalRows.sessionValues(session))
+        }
+    }
+
+    /// The file's session with its acknowledged chunks, if one is journaled.
+    public func session(fileRowID: Int64) throws -> SessionRecord? {
+        try reading {
+            try database.query("SELECT \(JournalRows.sessionColumns) FROM sessions WHERE file_id = ?1",
+                               [.integer(fileRowID)], read: JournalRows.session)
+                .first.map(withAcknowledged)
+        }
+    }
+
+    /// Every journaled session, including those whose file was forgotten (no record with that row id).
+    public func sessions() throws -> [SessionRecord] {
+        try reading {
+            try database.query("SELECT \(JournalRows.sessionColumns) FROM sessions ORDER BY created_at, session_id",
+                               read: JournalRows.session)
+                .map(withAcknowledged)
+        }
+    }
+
+    /// Records that the server acknowledged chunk `index`: one tiny durable transaction, nothing else in it,
+    /// so that the acknowledgement is on disk before the next chunk is sent. Acknowledging twice is harmless.
+    /// Throws when `sessionID` is not journaled (deleted meanwhile, or never saved).
+    public func acknowledgeChunk(sessionID: String, index: Int) throws {
+        try locked {
+            do {
+                // A single statement is its own transaction. ON CONFLICT, unlike INSERT OR IGNORE, leaves
+                // the CHECK on idx and the foreign key to sessions in force.
+                try database.run("INSERT INTO chunks (session_id, idx) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                                 [.text(sessionID), .integer(Int64(index))])
+            } catch var error as SQLiteError where error.code == 787 /* SQLITE_CONSTRAINT_FOREIGNKEY */ {
+                error.message = "no journaled upload session \(sessionID): it was deleted or never saved"
+                throw error
+            }
+        }
+    }
+
+    /// Deletes the session and its chunk rows; deleting an unknown session does nothing.
+    public func deleteSession(sessionID: String) throws {
+        try writing {
+            try database.run("DELETE FROM sessions WHERE session_id = ?1", [.text(sessionID)])
+        }
+    }
+
+    // MARK: Inside the lock
+
+    /// The columns a file returns to when it must be uploaded (again) from a clean slate.
+    private static let backToPending = "state = 'pending', attempts = 0, permanent_failure = 0, next_attempt_at = NULL"
+
+    private func noteOne(root: String, path: String, identity: FileIdentity) throws -> FileRecord {
+        // The WHERE makes an unchanged identity a no-op, so rescanning an unchanged tree writes nothing.
+        try database.run("""
+            INSERT INTO files (root, path, state, device, inode, size, mtime_ns)
+            VALUES (?1, ?2, 'pending', ?3, ?4, ?5, ?6)
+            ON CONFLICT (root, path) DO UPDATE SET
+                device = excluded.device, inode = excluded.inode, size = excluded.size,
+                mtime_ns = excluded.mtime_ns, \(Self.backToPending)
+            WHERE (device, inode, size, mtime_ns)
+                <> (excluded.device, excluded.inode, excluded.size, excluded.mtime_ns)
+            """, [.text(root), .text(path)] + JournalRows.identityValues(identity))
+        guard let record = try fileRecord(root: root, path: path) else {
+            throw SQLiteError(path: self.path, statement: "noteScanned", code: 0,
+                              message: "the record of \(path) vanished inside its own transaction")
+        }
+        return record
+    }
+
+    private func fileRecord(root: String, path: String) throws -> FileRecord? {
+        try database.query("SELECT \(JournalRows.fileColumns) FROM files WHERE root = ?1 AND path = ?2",
+                           [.text(root), .text(path)], read: JournalRows.file).first
+    }
+
+    private func withAcknowledged(_ session: SessionRecord) throws -> SessionRecord {
+        var session = session
+        let indexes = try database.query("SELECT idx FROM chunks WHERE session_id = ?1",
+                                         [.text(session.sessionID)]) { Int($0.int64(0)) }
+        session.acknowledged = Set(indexes)
+        return session
+    }
+
+    @discardableResult
+    private func locked<T>(_ body: () throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
+
+    @discardableResult
+    private func writing<T>(_ body: () throws -> T) throws -> T {
+        try locked { try database.transaction(.immediate, body) }
+    }
+
+    /// Reads that span several statements see one snapshot, even while another process writes.
+    private func reading<T>(_ body: () throws -> T) throws -> T {
+        try locked { try database.transaction(.deferred, body) }
+    }
+}

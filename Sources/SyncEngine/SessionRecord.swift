@@ -1,0 +1,40 @@
+import Foundation
+
+/// An upload session as persisted before its first chunk is sent (§8): enough to resume it after a crash,
+/// or to cancel it on the server when it can no longer be resumed.
+public struct SessionRecord: Sendable {
+    public var fileRowID: Int64
+    public var sessionID: String
+    /// The target `cloudreve://` URI the session was created for.
+    public var uri: String
+    /// The server's whole UploadSessionResponse, kept verbatim: fields this build does not model
+    /// (upload_urls, credential, callback_secret, encrypt_metadata) may be needed to resume or cancel.
+    public var sessionJSON: [UInt8]
+    /// From `/site/ping` when the session was created; chunk ordering rules depend on it (§8 step 3).
+    public var serverVersion: String
+    /// Bytes per chunk; 0 means the whole file in one request (relay mode).
+    public var chunkSize: Int64
+    public var chunkCount: Int
+    public var expires: Date
+    /// The local file's identity when the session was created: if it differs now, the session is void.
+    public var identity: FileIdentity
+    public var createdAt: Date
+    /// Chunk indexes the server answered with success; filled on read, ignored by `saveSession`.
+    public var acknowledged: Set<Int>
+
+    public init(fileRowID: Int64, sessionID: String, uri: String, sessionJSON: [UInt8], serverVersion: String,
+                chunkSize: Int64, chunkCount: Int, expires: Date, identity: FileIdentity, createdAt: Date,
+                acknowledged: Set<Int> = []) {
+        self.fileRowID = fileRowID
+        self.sessionID = sessionID
+        self.uri = uri
+        self.sessionJSON = sessionJSON
+        self.serverVersion = serverVersion
+        self.chunkSize = chunkSize
+        self.chunkCount = chunkCount
+        self.expires = expires
+        self.identity = identity
+        self.createdAt = createdAt
+        self.acknowledged = acknowledged
+    }
+}
