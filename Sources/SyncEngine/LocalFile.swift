@@ -22,7 +22,7 @@ final class LocalFile {
         guard fstat(fd, &st) == 0 else {
             throw UploadFailure(reason: "cannot stat \(path): \(String(cString: strerror(errno)))", permanent: false)
         }
-        return FileIdentity(st)
+        return Scanner.identity(of: st)
     }
 
     /// Whether the path still names the open file unchanged: a rename-over (atomic save) swaps the inode,
@@ -30,16 +30,11 @@ final class LocalFile {
     func isUnchanged(since identity: FileIdentity) -> Bool {
         var st = stat()
         guard stat(path, &st) == 0 else { return false }
-        return FileIdentity(st) == identity && (try? self.identity()) == identity
+        return Scanner.identity(of: st) == identity && (try? self.identity()) == identity
     }
 }
 
 extension FileIdentity {
-    init(_ st: stat) {
-        self.init(device: UInt64(st.st_dev), inode: UInt64(st.st_ino), size: Int64(st.st_size),
-                  mtimeNs: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec))
-    }
-
     /// What Cloudreve's `last_modified` takes: milliseconds.
     var mtimeMs: Int64 { mtimeNs / 1_000_000 }
 }

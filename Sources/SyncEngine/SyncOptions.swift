@@ -26,7 +26,7 @@ struct ServerSnapshot: Sendable {
 final class Throughput: @unchecked Sendable {
     private let lock = NSLock()
     /// Bytes per second; a modest 1 MiB/s until measured.
-    private var rate: Double = 1 << 20
+    private var rate: Double = 1_048_576
 
     func record(bytes: Int64, seconds: TimeInterval) {
         guard bytes > 64 << 10, seconds > 0.001 else { return }

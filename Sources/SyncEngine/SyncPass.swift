@@ -66,10 +66,9 @@ public struct SyncPass {
         report.notes += scan.skipped.map(\.description)
 
         var work: [FileRecord] = []
-        var seen = Set<[UInt8]>()
-        for file in scan.files {
-            seen.insert(Array(file.path.utf8))
-            let record = try journal.noteScanned(root: root.key, path: file.path, identity: file.identity)
+        let seen = Set(scan.files.map { Array($0.path.utf8) })
+        // One transaction for the whole scan: one fsync, not one per file.
+        for record in try journal.noteScanned(root: root.key, files: scan.files) {
             switch record.state {
             case .synced: report.unchanged += 1
             case .failed where record.permanentFailure:

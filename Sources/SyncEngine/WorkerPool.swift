@@ -5,18 +5,13 @@ import Foundation
 /// as many threads as cores (SWIFT-NOTES).
 func runOnWorkers<T>(_ items: [T], count: Int, _ body: @escaping (T) -> Void) {
     guard !items.isEmpty else { return }
-    let lock = NSLock()
-    var next = 0
+    let queue = WorkQueue(count: items.count)
     let group = DispatchGroup()
     for n in 0..<max(1, min(count, items.count)) {
         group.enter()
         let thread = Thread {
             while true {
-                let index: Int? = lock.withLock {
-                    defer { next += 1 }
-                    return next < items.count ? next : nil
-                }
-                guard let index else { break }
+                guard let index = queue.next() else { break }
                 body(items[index])
             }
             group.leave()
@@ -26,4 +21,21 @@ func runOnWorkers<T>(_ items: [T], count: Int, _ body: @escaping (T) -> Void) {
         thread.start()
     }
     group.wait()
+}
+
+/// Hands out indexes 0..<count, each once, to whichever thread asks.
+private final class WorkQueue: @unchecked Sendable {
+    private let lock = NSLock()
+    private var issued = 0
+    private let count: Int
+
+    init(count: Int) { self.count = count }
+
+    func next() -> Int? {
+        lock.withLock {
+            guard issued < count else { return nil }
+            defer { issued += 1 }
+            return issued
+        }
+    }
 }
