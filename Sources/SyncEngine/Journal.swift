@@ -212,6 +212,21 @@ public final class Journal: @unchecked Sendable {
     }
 
     @discardableResult
+    // MARK: Settings
+
+    public func setting(_ key: String) throws -> String? {
+        try locked {
+            try database.query("SELECT value FROM settings WHERE key = ?1", [.text(key)]) { $0.string(0) }.first ?? nil
+        }
+    }
+
+    public func setSetting(_ key: String, _ value: String) throws {
+        try writing {
+            try database.run("INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = ?2",
+                             [.text(key), .text(value)])
+        }
+    }
+
     private func locked<T>(_ body: () throws -> T) rethrows -> T {
         lock.lock()
         defer { lock.unlock() }

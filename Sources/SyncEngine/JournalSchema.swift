@@ -55,6 +55,15 @@ enum JournalSchema {
             PRIMARY KEY (session_id, idx)
         ) STRICT, WITHOUT ROWID;
         """,
+        // 1 → 2
+        """
+        -- Small facts learned along the way, e.g. the server's upload-session lifetime, which the stale
+        -- placeholder sweep needs and no API reports (§8 step 7).
+        CREATE TABLE settings (
+            key   TEXT NOT NULL PRIMARY KEY,
+            value TEXT NOT NULL
+        ) STRICT;
+        """,
     ]
 
     static var currentVersion: Int { steps.count }

@@ -66,7 +66,8 @@ final class CredentialsTests: XCTestCase {
     func testRefreshesBeforeAChunkThatWouldOutlastTheToken() {
         let t0 = Date(timeIntervalSince1970: 0)
         let c = credentials(lifetime: 3600, received: t0)
-        XCTAssertTrue(c.needsRefresh(now: t0.addingTimeInterval(2000), expectedDuration: 1000))
+        XCTAssertFalse(c.needsRefresh(now: t0.addingTimeInterval(1900), expectedDuration: 1000))
+        XCTAssertTrue(c.needsRefresh(now: t0.addingTimeInterval(2100), expectedDuration: 1000))
     }
 
     func testShortLivedTokensRefreshAtHalfLife() {

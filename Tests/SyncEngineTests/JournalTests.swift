@@ -201,10 +201,23 @@ final class JournalTests: XCTestCase {
     func testMigrationsSetUserVersion() throws {
         let path = folder.path + "/journal.sqlite"
         _ = try Journal(path: path)
-        XCTAssertEqual(try SQLiteDatabase(path: path).userVersion, 1)
-        XCTAssertEqual(JournalSchema.currentVersion, 1)
+        XCTAssertEqual(try SQLiteDatabase(path: path).userVersion, 2)
+        XCTAssertEqual(JournalSchema.currentVersion, 2)
         _ = try Journal(path: path)  // opening a current journal migrates nothing and fails nothing
-        XCTAssertEqual(try SQLiteDatabase(path: path).userVersion, 1)
+        XCTAssertEqual(try SQLiteDatabase(path: path).userVersion, 2)
+    }
+
+    func testAVersionOneJournalIsMigratedKeepingItsRecords() throws {
+        let path = folder.path + "/journal.sqlite"
+        let old = try SQLiteDatabase(path: path)
+        try old.execute(JournalSchema.steps[0])
+        try old.setUserVersion(1)
+        try old.execute("INSERT INTO files (root, path, state, device, inode, size, mtime_ns) VALUES ('r', 'a.txt', 'synced', 1, 2, 3, 4)")
+        let journal = try Journal(path: path)
+        XCTAssertEqual(try journal.record(root: "r", path: "a.txt")?.state, .synced)
+        try journal.setSetting("session_ttl", "86400")
+        XCTAssertEqual(try journal.setting("session_ttl"), "86400")
+        XCTAssertEqual(try SQLiteDatabase(path: path).userVersion, 2)
     }
 
     func testAJournalFromANewerCrsyncIsRefusedUntouched() throws {
