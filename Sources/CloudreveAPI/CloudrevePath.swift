@@ -28,6 +28,15 @@ public struct CloudrevePath: Sendable, CustomStringConvertible {
         segments = parts
     }
 
+    /// Parses an encoded URI as the server writes it (`FileInfo.path`): `cloudreve://my/a%20b/c`.
+    public init(uri: String) throws {
+        let prefix = "cloudreve://my"
+        guard uri.hasPrefix(prefix) else { throw CloudreveError.usage("'\(uri)' is not a cloudreve://my URI") }
+        var rest = uri.dropFirst(prefix.count)
+        if let query = rest.firstIndex(of: "?") { rest = rest[..<query] }
+        segments = rest.split(separator: "/", omittingEmptySubsequences: true).map { percentDecode(String($0)) }
+    }
+
     /// Appends a relative, "/"-separated local path.
     public func appending(_ relativePath: String) -> CloudrevePath {
         CloudrevePath(segments: segments + relativePath.split(separator: "/", omittingEmptySubsequences: true).map(String.init))
@@ -68,6 +77,23 @@ private func percentEncode(_ text: String, keeping extra: String) -> String {
             out.append(byte)
         } else {
             out += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
+        }
+    }
+    return String(decoding: out, as: UTF8.self)
+}
+
+/// Undoes percent-encoding byte by byte, so the name keeps its exact UTF-8 bytes.
+func percentDecode(_ text: String) -> String {
+    var out = [UInt8]()
+    let bytes = Array(text.utf8)
+    var i = 0
+    while i < bytes.count {
+        if bytes[i] == UInt8(ascii: "%"), i + 2 < bytes.count, let value = UInt8(String(decoding: bytes[i + 1...i + 2], as: UTF8.self), radix: 16) {
+            out.append(value)
+            i += 3
+        } else {
+            out.append(bytes[i])
+            i += 1
         }
     }
     return String(decoding: out, as: UTF8.self)

@@ -32,6 +32,12 @@ public struct FileInfo: Decodable, Sendable {
         public var id: String
         public var size: Int64
         public var type: Int
+        public var createdAt: String?
+
+        enum CodingKeys: String, CodingKey {
+            case id, size, type
+            case createdAt = "created_at"
+        }
     }
 }
 

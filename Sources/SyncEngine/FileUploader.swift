@@ -74,6 +74,7 @@ struct FileUploader {
             throw UploadFailure(reason: error.description, permanent: error.isPermanentForFile)
         }
         let session = created.session
+        try Janitor.learnTTL(from: session, createdAt: Date(), journal: journal)
         let record = SessionRecord(fileRowID: job.record.id, sessionID: session.sessionID, uri: remote.uri, sessionJSON: created.json,
                                    serverVersion: server.version.description, chunkSize: session.chunkSize,
                                    chunkCount: ChunkPlan(size: identity.size, chunkSize: session.chunkSize).count,

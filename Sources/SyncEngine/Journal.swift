@@ -102,6 +102,14 @@ public final class Journal: @unchecked Sendable {
         }
     }
 
+    /// Every failed file back to `pending` (`crsync retry`); returns how many.
+    @discardableResult
+    public func retryFailed() throws -> Int {
+        try writing {
+            try database.run("UPDATE files SET \(Self.backToPending) WHERE state = 'failed'")
+        }
+    }
+
     /// The file vanished locally. Its session, if any, stays journaled (see `sessions()`) so that it can
     /// still be cancelled on the server, which would otherwise keep the placeholder, its lock and its quota
     /// charge (§8 step 7); `deleteSession` removes it after that.
@@ -217,6 +225,15 @@ public final class Journal: @unchecked Sendable {
     public func setting(_ key: String) throws -> String? {
         try locked {
             try database.query("SELECT value FROM settings WHERE key = ?1", [.text(key)]) { $0.string(0) }.first ?? nil
+        }
+    }
+
+    /// Every setting whose key starts with `prefix`, by key.
+    public func settings(withPrefix prefix: String) throws -> [(key: String, value: String)] {
+        try locked {
+            try database.query("SELECT key, value FROM settings WHERE substr(key, 1, length(?1)) = ?1 ORDER BY key", [.text(prefix)]) {
+                ($0.string(0) ?? "", $0.string(1) ?? "")
+            }
         }
     }
 

@@ -10,6 +10,8 @@ public struct SyncOptions: Sendable {
     /// First retry delay in seconds; doubles per attempt up to `backoffCap`.
     public var backoffBase: TimeInterval = 0.5
     public var backoffCap: TimeInterval = 30
+    /// Cancel other clients' placeholders under the root once they are older than the session lifetime.
+    public var cancelOrphanedUploads = true
 
     public init() {}
 }

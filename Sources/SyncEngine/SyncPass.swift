@@ -26,6 +26,8 @@ public struct SyncReport: Sendable {
     /// Things not synced by design (symlinks, FIFOs): reported, not failures.
     public var notes: [String] = []
     public var bytesSent: Int64 = 0
+    /// Upload sessions cancelled on the server because they could no longer finish.
+    public var cancelledSessions: [String] = []
     public var serverVersion: ServerVersion?
 }
 
@@ -79,6 +81,16 @@ public struct SyncPass {
         // Copy semantics: a file gone from disk is forgotten, not deleted on the server.
         for record in try journal.records(root: root.key) where !seen.contains(Array(record.path.utf8)) {
             try journal.forget(fileRowID: record.id)
+        }
+
+        // After the scan, so that sessions of files that vanished or changed are among the stale ones.
+        let janitor = Janitor(client: client, journal: journal)
+        try janitor.remember(root: root.remote)
+        do {
+            report.cancelledSessions = try janitor.sweep(roots: [root.remote], orphans: options.cancelOrphanedUploads)
+        } catch {
+            // Cleanup is housekeeping: it must not stop uploads. The next pass tries again.
+            report.notes.append("stale upload sessions not cleaned: \(error)")
         }
 
         let lock = NSLock()

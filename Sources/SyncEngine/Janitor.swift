@@ -1,0 +1,102 @@
+import CloudreveAPI
+import Foundation
+
+/// Cancels upload sessions that will never finish, because the server never does (§4 "Stale
+/// placeholders are never cleaned up automatically"): each holds a placeholder, a lock on the path and
+/// quota until someone calls `DELETE /file/upload`.
+public struct Janitor {
+    let client: CloudreveClient
+    let journal: Journal
+
+    public init(client: CloudreveClient, journal: Journal) {
+        self.client = client
+        self.journal = journal
+    }
+
+    /// The server's session lifetime, learned from our own sessions (`expires` minus creation); 24 h, the
+    /// server default, until one was seen.
+    public var sessionTTL: TimeInterval {
+        (try? journal.setting(Janitor.ttlKey)).flatMap { $0.flatMap(Double.init) } ?? 86400
+    }
+
+    static let ttlKey = "session_ttl_seconds"
+    static let rootKeyPrefix = "remote_root:"
+
+    /// A placeholder on the server, and whose it is.
+    public struct OpenUpload: Sendable {
+        public var path: String
+        public var sessionID: String
+        /// Journaled by this crsync; nil for another client's or a lost one.
+        public var ours: SessionRecord?
+        public var age: TimeInterval
+    }
+
+    /// Journaled sessions that cannot finish: expired, or their file was forgotten or has changed since.
+    public func staleJournalSessions(now: Date = Date()) throws -> [SessionRecord] {
+        try journal.sessions().filter { session in
+            guard now < session.expires, let record = try journal.record(id: session.fileRowID) else { return true }
+            return record.local != session.identity
+        }
+    }
+
+    /// Every placeholder under `folder` (a recursive search, §6), with its age and owner.
+    public func openUploads(under folder: CloudrevePath, now: Date = Date()) throws -> [OpenUpload] {
+        let ours = Dictionary(try journal.sessions().map { ($0.sessionID, $0) }, uniquingKeysWith: { a, _ in a })
+        let found: [FileInfo]
+        do {
+            found = try client.list(folder, search: "meta_sys:upload_session_id=").files
+        } catch CloudreveError.api(40016, _, _, _) {
+            return []
+        }
+        return try found.compactMap { info in
+            guard let id = info.uploadSessionID else { return nil }
+            return OpenUpload(path: info.path, sessionID: id, ours: ours[id], age: now.timeIntervalSince(try uploadStarted(info) ?? now))
+        }
+    }
+
+    /// Cancels stale journaled sessions, then (when `orphans`) placeholders under `roots` that no session
+    /// of ours owns and that are older than the session lifetime, so they cannot be another client's live
+    /// upload. Returns what was cancelled, as paths or session ids, for the report.
+    @discardableResult
+    public func sweep(roots: [CloudrevePath], orphans: Bool = true, now: Date = Date()) throws -> [String] {
+        var cancelled: [String] = []
+        for session in try staleJournalSessions(now: now) {
+            try client.cancelUploadSession(id: session.sessionID, uri: session.uri)
+            try journal.deleteSession(sessionID: session.sessionID)
+            cancelled.append(session.uri)
+        }
+        guard orphans else { return cancelled }
+        let ttl = sessionTTL
+        for root in roots {
+            for upload in try openUploads(under: root, now: now) where upload.ours == nil && upload.age > ttl {
+                try client.cancelUploadSession(id: upload.sessionID, uri: upload.path)
+                cancelled.append(upload.path)
+            }
+        }
+        return cancelled
+    }
+
+    /// When the upload behind a placeholder began: its newest entity's creation (a new version of an
+    /// old file keeps the file's own old `created_at`).
+    private func uploadStarted(_ info: FileInfo) throws -> Date? {
+        let extended = try client.fileInfo(try CloudrevePath(uri: info.path), extended: true)
+        let entityDates = (extended.extendedInfo?.entities ?? []).compactMap { $0.createdAt.flatMap(parseRFC3339) }
+        return entityDates.max() ?? info.createdAtDate
+    }
+
+    /// Remembers a root so that `crsync sessions` can search it later without configuration.
+    public func remember(root: CloudrevePath) throws {
+        try journal.setSetting(Janitor.rootKeyPrefix + root.description, root.uri)
+    }
+
+    /// Every remote root a sync pass has used.
+    public func rememberedRoots() throws -> [CloudrevePath] {
+        try journal.settings(withPrefix: Janitor.rootKeyPrefix).compactMap { try? CloudrevePath(uri: $0.value) }
+    }
+
+    /// Records the session lifetime a new session shows.
+    static func learnTTL(from session: UploadSession, createdAt: Date, journal: Journal) throws {
+        let ttl = TimeInterval(session.expires) - createdAt.timeIntervalSince1970
+        if ttl > 0 { try journal.setSetting(Janitor.ttlKey, String(Int(ttl.rounded()))) }
+    }
+}
