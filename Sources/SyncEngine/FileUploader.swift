@@ -16,12 +16,32 @@ struct FileUploader {
         var remote: RemoteBaseline
         var identity: FileIdentity
         var bytesSent: Int64
+        /// Where ours went when the server copy had changed since our last upload.
+        var conflictCopy: CloudrevePath?
     }
 
     /// Uploads `record` from `localPath` to `remote`, resuming a journaled session when it still can.
     /// Throws `UploadFailure`.
     func upload(record: FileRecord, localPath: String, remote: CloudrevePath) throws -> Done {
-        let job = Job(record: record, file: try LocalFile(path: localPath), remote: remote)
+        let file = try LocalFile(path: localPath)
+        do {
+            return try withRestarts(Job(record: record, file: file, remote: remote))
+        } catch let conflict as Conflict {
+            // Never overwrite their version (retention keeps one, so it would be gone): ours goes beside it.
+            let copy = remote.parent.appending(conflictName(for: remote.name, at: Date(), host: hostName()))
+            var ours = record
+            ours.remote = nil
+            var done = try withRestarts(Job(record: ours, file: file, remote: copy))
+            // Their version is now the one at this path; the conflict is reported and the local file owns
+            // the path again from its next change on.
+            done.remote = RemoteBaseline(fileID: conflict.theirs.id, entity: conflict.theirs.primaryEntity ?? "",
+                                         size: conflict.theirs.size, mtimeNs: done.identity.mtimeNs)
+            done.conflictCopy = copy
+            return done
+        }
+    }
+
+    private func withRestarts(_ job: Job) throws -> Done {
         var restarts = 0
         while true {
             do {
@@ -36,9 +56,14 @@ struct FileUploader {
     }
 
     /// One go with one session; throws `Restart` when the session must be replaced.
-    private func attempt(_ job: Job) throws -> Done {
+    private func attempt(_ original: Job) throws -> Done {
+        var job = original
         let identity = try job.file.identity()
         var session = try journal.session(fileRowID: job.record.id)
+        if let existing = session, existing.uri != job.remote.uri {
+            // A journaled session for another name of this file: a conflict copy interrupted by a crash.
+            job.remote = try CloudrevePath(uri: existing.uri)
+        }
         if let existing = session {
             let plan = ChunkPlan(size: existing.identity.size, chunkSize: existing.chunkSize)
             let left = plan.remaining(acknowledged: existing.acknowledged).count
@@ -64,12 +89,23 @@ struct FileUploader {
         let remote = job.remote
         var request = UploadSessionRequest(uri: remote.uri, size: identity.size, lastModified: identity.mtimeMs,
                                            policyID: server.version.requiresPolicyID ? server.policyID : nil, previous: nil)
-        if server.version.supportsPrevious, let baseline = job.record.remote {
-            request.previous = baseline.entity
+        if let baseline = job.record.remote {
+            if server.version.supportsPrevious {
+                request.previous = baseline.entity
+            } else if let theirs = try client.fileInfoIfExists(remote), theirs.uploadSessionID == nil,
+                      theirs.primaryEntity != baseline.entity {
+                // Before 4.11 the server cannot check `previous`, so the listing is compared here (§4).
+                throw Conflict(theirs: theirs)
+            }
         }
         let created: (session: UploadSession, json: [UInt8])
         do {
             created = try client.createUploadSession(request)
+        } catch CloudreveError.api(40076, _, _, _) {
+            guard let theirs = try client.fileInfoIfExists(remote) else {
+                throw Restart(reason: "\(remote) changed on the server while we looked")
+            }
+            throw Conflict(theirs: theirs)
         } catch let error as CloudreveError {
             throw UploadFailure(reason: error.description, permanent: error.isPermanentForFile)
         }
@@ -91,28 +127,62 @@ struct FileUploader {
         return record
     }
 
-    /// Sends every chunk not yet acknowledged, in the order the server version allows, one at a time.
-    /// Returns the body bytes sent.
+    /// Sends every chunk not yet acknowledged, in the order the server version allows, over up to the
+    /// policy's `chunk_concurrency` connections (capped by `options.chunkConcurrency`), so one large file
+    /// does not crawl on one connection. Decisions about the session as a whole (gone, lock lost, file
+    /// changed) are made once, after every chunk thread has stopped. Returns the body bytes sent.
     private func sendChunks(_ session: SessionRecord, job: Job) throws -> Int64 {
-        let file = job.file
         let plan = ChunkPlan(size: session.identity.size, chunkSize: session.chunkSize)
-        var acknowledged = session.acknowledged
-        var sent: Int64 = 0
-        while let index = plan.sendable(acknowledged: acknowledged, inFlight: [], version: server.version, concurrency: 1).first {
-            guard file.isUnchanged(since: session.identity) else {
-                try cancel(session)
-                throw UploadFailure(reason: "\(file.path) changed while it was uploading; it will be sent again once it is quiet", permanent: false)
+        let progress = ChunkProgress(plan: plan, acknowledged: session.acknowledged, version: server.version,
+                                     concurrency: chunkConcurrency(session, plan: plan))
+        let work = {
+            while let index = progress.take() {
+                do {
+                    guard job.file.isUnchanged(since: session.identity) else { throw FileChanged() }
+                    let sent = try self.sendChunk(index, of: plan, session: session, job: job)
+                    // Acknowledged only after HTTP 200 with code 0, durably, before the chunk counts as done.
+                    try self.journal.acknowledgeChunk(sessionID: session.sessionID, index: index)
+                    progress.finish(index, sent: sent)
+                } catch {
+                    progress.fail(index, error)
+                }
             }
-            sent += try sendChunk(index, of: plan, session: session, job: job)
-            try journal.acknowledgeChunk(sessionID: session.sessionID, index: index)
-            acknowledged.insert(index)
         }
-        return sent
+        runAlongside(progress.concurrency - 1, work)
+        if let error = progress.error {
+            try settle(error, session: session, job: job)
+        }
+        return progress.sent
+    }
+
+    /// How many chunk requests of this session may be in flight.
+    private func chunkConcurrency(_ session: SessionRecord, plan: ChunkPlan) -> Int {
+        guard plan.count > 2, !server.version.chunkZeroTruncates else { return 1 }
+        let policy = (try? JSONDecoder().decode(UploadSession.self, from: Data(session.sessionJSON)))?.storagePolicy
+        return max(1, min(policy?.chunkConcurrency ?? 1, options.chunkConcurrency))
+    }
+
+    /// Turns what stopped the chunks into the session's fate: finished after all, restarted, or failed.
+    private func settle(_ error: Error, session: SessionRecord, job: Job) throws {
+        switch error {
+        case is FileChanged:
+            try cancel(session)
+            throw UploadFailure(reason: "\(job.file.path) changed while it was uploading; it will be sent again once it is quiet",
+                                permanent: false)
+        case let lost as SessionLost:
+            // Gone (40011/40016) or locked out (40073): a last chunk whose reply we lost may have completed
+            // the file, so the server is asked before anything is cancelled (§8.4–8.5).
+            if try completedOnServer(session, job: job) { throw Completed() }
+            try cancel(session)
+            throw Restart(reason: "\(lost.reason) for \(job.file.path)")
+        default:
+            throw error
+        }
     }
 
     /// Sends one chunk until the server acknowledges it, retrying what may pass later with backoff.
+    /// Returns the body bytes sent, retries included.
     private func sendChunk(_ index: Int, of plan: ChunkPlan, session: SessionRecord, job: Job) throws -> Int64 {
-        let file = job.file
         let (offset, length) = plan.range(of: index)
         var attempt = 0
         var sent: Int64 = 0
@@ -122,40 +192,29 @@ struct FileUploader {
             let started = Date()
             var bytes: Int64 = 0
             do {
-                try client.uploadChunk(sessionID: session.sessionID, index: index, fd: file.fd, offset: offset, length: length,
+                try client.uploadChunk(sessionID: session.sessionID, index: index, fd: job.file.fd, offset: offset, length: length,
                                        expectedDuration: throughput.expectedSeconds(for: length)) { n in
                     bytes = n
                     return true
                 }
-                sent += length
                 throughput.record(bytes: length, seconds: Date().timeIntervalSince(started))
-                return sent
+                return sent + length
             } catch let error as CloudreveError {
                 sent += bytes
                 switch error.code {
                 case 40011, 40016:
-                    // The session is gone: completed already (a last chunk whose reply we lost), expired, or
-                    // cancelled by someone (§8.4–8.5).
-                    if try completedOnServer(session, job: job) { throw Completed() }
-                    try cancel(session)
-                    throw Restart(reason: "the upload session of \(file.path) is gone on the server (\(error))")
+                    throw SessionLost(reason: "the upload session is gone on the server (\(error))")
+                case 40073 where !lockRetried:
+                    // Rarely a race of two chunk requests validating the lock at once (§6): one retry.
+                    lockRetried = true
+                    Thread.sleep(forTimeInterval: 1.5)
                 case 40073:
-                    // Rarely a race of two chunk requests validating the lock (§6); otherwise the lock was
-                    // lost, e.g. to a server restart, or the last chunk had completed the file.
-                    if !lockRetried {
-                        lockRetried = true
-                        Thread.sleep(forTimeInterval: 1.5)
-                        continue
-                    }
-                    if try completedOnServer(session, job: job) { throw Completed() }
-                    try cancel(session)
-                    throw Restart(reason: "the server lost the upload lock of \(file.path) (\(error))")
+                    throw SessionLost(reason: "the server lost the upload lock (\(error))")
                 case 40012, 40013:
-                    try cancel(session)
-                    throw Restart(reason: "the server disagreed about chunk lengths for \(file.path) (\(error))")
+                    throw SessionLost(reason: "the server disagreed about chunk lengths (\(error))")
                 default:
                     if case .transport(let transport) = error, transport.isLocalReadError {
-                        throw UploadFailure(reason: "\(file.path): \(transport.message)", permanent: false)
+                        throw UploadFailure(reason: "\(job.file.path): \(transport.message)", permanent: false)
                     }
                     guard error.isRetryable else { throw UploadFailure(reason: error.description, permanent: error.isPermanentForFile) }
                     guard attempt < options.maxChunkAttempts else {
@@ -210,5 +269,8 @@ struct FileUploader {
     }
 
     private struct Restart: Error { var reason: String }
+    private struct Conflict: Error { var theirs: FileInfo }
+    private struct SessionLost: Error { var reason: String }
+    private struct FileChanged: Error {}
     struct Completed: Error {}
 }

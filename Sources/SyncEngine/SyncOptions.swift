@@ -5,6 +5,9 @@ import Foundation
 public struct SyncOptions: Sendable {
     /// Files uploaded at once.
     public var workers = 4
+    /// Most chunk requests of one file in flight at once; the storage policy's `chunk_concurrency` may
+    /// allow fewer.
+    public var chunkConcurrency = 4
     /// Tries of one chunk within a pass before the file is left for a later pass.
     public var maxChunkAttempts = 8
     /// First retry delay in seconds; doubles per attempt up to `backoffCap`.

@@ -23,6 +23,8 @@ public struct SyncReport: Sendable {
     /// Found on the server already as we would have sent it (no journal entry yet).
     public var adopted = 0
     public var failed: [(path: String, reason: String)] = []
+    /// Files whose server copy had changed since our last upload: ours went beside theirs under `copy`.
+    public var conflicts: [(path: String, copy: String)] = []
     /// Things not synced by design (symlinks, FIFOs): reported, not failures.
     public var notes: [String] = []
     public var bytesSent: Int64 = 0
@@ -100,9 +102,10 @@ public struct SyncPass {
             let outcome = self.sync(record, uploader: uploader, listings: listings, version: version)
             lock.withLock {
                 switch outcome {
-                case .uploaded(let bytes, let sent):
+                case .uploaded(let bytes, let sent, let conflictCopy):
                     report.uploaded.append((record.path, bytes))
                     report.bytesSent += sent
+                    if let conflictCopy { report.conflicts.append((record.path, conflictCopy.description)) }
                 case .adopted: report.adopted += 1
                 case .failed(let reason): report.failed.append((record.path, reason))
                 }
@@ -112,7 +115,7 @@ public struct SyncPass {
     }
 
     private enum Outcome {
-        case uploaded(bytes: Int64, sent: Int64)
+        case uploaded(bytes: Int64, sent: Int64, conflictCopy: CloudrevePath?)
         case adopted
         case failed(String)
     }
@@ -131,7 +134,7 @@ public struct SyncPass {
             let done = try uploader.upload(record: record, localPath: localPath, remote: remote)
             try journal.markSynced(fileRowID: record.id, identity: done.identity, remote: done.remote)
             events.uploaded(record.path, done.identity.size)
-            return .uploaded(bytes: done.identity.size, sent: done.bytesSent)
+            return .uploaded(bytes: done.identity.size, sent: done.bytesSent, conflictCopy: done.conflictCopy)
         } catch {
             let failure = error as? UploadFailure ?? UploadFailure(reason: "\(error)", permanent: (error as? CloudreveError)?.isPermanentForFile ?? false)
             let retryAt = Date().addingTimeInterval(backoffDelay(attempt: record.attempts + 1, base: 30, cap: 3600, random: Double.random(in: 0..<1)))

@@ -63,6 +63,10 @@ struct Sync: ParsableCommand {
             + "\(report.unchanged + report.adopted) unchanged, \(report.failed.count) failed"
         if let version = report.serverVersion { line += " [Cloudreve \(version)]" }
         print(line)
+        for conflict in report.conflicts {
+            print("conflict: \(conflict.path) changed on the server since our last upload; theirs kept, ours uploaded as \(conflict.copy)")
+        }
+        for cancelled in report.cancelledSessions { print("cancelled stale upload session: \(CloudrevePath(uriOrRaw: cancelled))") }
         // Failures again at the end, where a person looks; each names the path and the reason.
         for failure in report.failed { complain("not uploaded: \(failure.path): \(failure.reason)") }
     }

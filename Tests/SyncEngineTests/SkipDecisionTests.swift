@@ -34,3 +34,25 @@ final class SkipDecisionTests: XCTestCase {
                        "before 4.4 updated_at is the completion time, which proves nothing")
     }
 }
+
+final class ConflictNameTests: XCTestCase {
+    let date = Date(timeIntervalSince1970: 1_764_055_530)  // a fixed moment; the format is what matters
+
+    func testConflictNameKeepsTheExtensionLast() {
+        let name = conflictName(for: "report.final.txt", at: date, host: "laptop")
+        XCTAssertTrue(name.hasPrefix("report.final (conflict "), name)
+        XCTAssertTrue(name.hasSuffix(" laptop).txt"), name)
+        XCTAssertNotNil(name.range(of: #"\(conflict \d{4}-\d{2}-\d{2} \d{6} laptop\)"#, options: .regularExpression), name)
+    }
+
+    func testDotfilesAndNamesWithoutExtension() {
+        XCTAssertTrue(conflictName(for: ".bashrc", at: date, host: "h").hasPrefix(".bashrc (conflict "))
+        XCTAssertTrue(conflictName(for: "Makefile", at: date, host: "h").hasSuffix(" h)"))
+    }
+
+    func testStaysWithin255BytesAndAvoidsForbiddenCharacters() {
+        let name = conflictName(for: String(repeating: "é", count: 200) + ".txt", at: date, host: "a:b")
+        XCTAssertLessThanOrEqual(name.utf8.count, 255)
+        XCTAssertNil(NameRules.problem(with: Array(name.utf8)), name)
+    }
+}
