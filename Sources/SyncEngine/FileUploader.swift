@@ -140,6 +140,7 @@ struct FileUploader {
                 do {
                     guard job.file.isUnchanged(since: session.identity) else { throw FileChanged() }
                     let sent = try self.sendChunk(index, of: plan, session: session, job: job)
+                    CrashHook.reached(.afterReply)
                     // Acknowledged only after HTTP 200 with code 0, durably, before the chunk counts as done.
                     try self.journal.acknowledgeChunk(sessionID: session.sessionID, index: index)
                     progress.finish(index, sent: sent)
@@ -194,6 +195,7 @@ struct FileUploader {
             do {
                 try client.uploadChunk(sessionID: session.sessionID, index: index, fd: job.file.fd, offset: offset, length: length,
                                        expectedDuration: throughput.expectedSeconds(for: length)) { n in
+                    if index == plan.lastIndex, bytes < length / 2, n >= length / 2 { CrashHook.reached(.lastChunk) }
                     bytes = n
                     return true
                 }

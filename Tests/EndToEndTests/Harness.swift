@@ -13,11 +13,11 @@ final class DevServerProcess {
     /// Test data, passed through the environment so it never shows in a process list.
     static let password = "correct horse battery"
 
-    init(scratch: String, dataDir: String? = nil, arguments: [String] = []) throws {
+    init(scratch: String, dataDir: String? = nil, port: Int = 0, arguments: [String] = []) throws {
         self.dataDir = dataDir ?? scratch + "/server-data"
         self.arguments = arguments
         try FileManager.default.createDirectory(atPath: self.dataDir, withIntermediateDirectories: true)
-        process = try ChildProcess("crsync-devserver", ["--port", "0", "--data", self.dataDir, "--user", DevServerProcess.email] + arguments,
+        process = try ChildProcess("crsync-devserver", ["--port", "\(port)", "--data", self.dataDir, "--user", DevServerProcess.email] + arguments,
                                    environment: ["CRSYNC_DEVSERVER_PASSWORD": DevServerProcess.password], scratch: scratch)
         let deadline = Date().addingTimeInterval(20)
         var found: String?
@@ -35,10 +35,11 @@ final class DevServerProcess {
         url = found
     }
 
-    /// A restart on the same data folder and port-independent URL: sessions and locks are lost, files kept.
+    /// A restart on the same data folder and port: sessions and locks are lost, files and tokens kept.
     func restarted(scratch: String) throws -> DevServerProcess {
         stop()
-        return try DevServerProcess(scratch: scratch, dataDir: dataDir, arguments: arguments)
+        let port = Int(url.split(separator: ":").last ?? "0") ?? 0
+        return try DevServerProcess(scratch: scratch, dataDir: dataDir, port: port, arguments: arguments)
     }
 
     func stop() {

@@ -1,0 +1,32 @@
+import Foundation
+
+/// Lets crash tests kill crsync at the two moments random timing rarely hits: after the server
+/// acknowledged a chunk but before the journal recorded it, and in the middle of a file's last chunk.
+/// Set by the environment, e.g. `CRSYNC_CRASH_AT=after-reply:5` (SIGKILL on the 5th acknowledged chunk
+/// before it is journaled) or `CRSYNC_CRASH_AT=last-chunk:2` (mid-body of the 2nd last chunk sent).
+/// A real SIGKILL of the real process; unset, it costs one comparison per chunk.
+enum CrashHook {
+    enum Moment: String {
+        case afterReply = "after-reply"
+        case lastChunk = "last-chunk"
+    }
+
+    private static let armed: (moment: Moment, count: Int)? = {
+        guard let spec = ProcessInfo.processInfo.environment["CRSYNC_CRASH_AT"] else { return nil }
+        let parts = spec.split(separator: ":")
+        guard parts.count == 2, let moment = Moment(rawValue: String(parts[0])), let count = Int(parts[1]) else { return nil }
+        return (moment, count)
+    }()
+
+    private static let lock = NSLock()
+    private static var seen: [Moment: Int] = [:]
+
+    static func reached(_ moment: Moment) {
+        guard let armed, armed.moment == moment else { return }
+        let count = lock.withLock {
+            seen[moment, default: 0] += 1
+            return seen[moment]!
+        }
+        if count == armed.count { kill(getpid(), SIGKILL) }
+    }
+}

@@ -1,0 +1,244 @@
+import CloudreveAPI
+import Foundation
+import XCTest
+
+/// Crash-proof uploads (issue 3): real crsync processes killed with SIGKILL, a real dev server restarted,
+/// sessions expiring, faults injected; afterwards, what a user would check on the server.
+final class CrashResumeTests: XCTestCase {
+    static let chunk = 256 << 10
+    static let versions = ["4.0", "4.11", "4.18"]
+
+    /// Files of several chunks each, plus small ones.
+    func makeFiles(at root: String, count: Int = 6, chunks: Int = 6) throws -> Int64 {
+        var total: Int64 = 0
+        for i in 0..<count {
+            let size = chunks * CrashResumeTests.chunk + i * 1000
+            try writeFile(root + "/multi/file-\(i).bin", pseudoRandomBytes(size, seed: UInt64(100 + i)))
+            total += Int64(size)
+        }
+        for i in 0..<4 {
+            try writeFile(root + "/small/s-\(i).txt", Array("small \(i)".utf8))
+            total += Int64("small \(i)".utf8.count)
+        }
+        return total
+    }
+
+    func assertArrivedCleanly(_ scenario: Scenario, local: String, remote: String, _ context: String,
+                              file: StaticString = #filePath, line: UInt = #line) throws {
+        XCTAssertEqual(try scenario.mismatches(local: local, remote: remote), [], context, file: file, line: line)
+        XCTAssertEqual(try scenario.placeholders(under: "cloudreve://my").map(\.path), [], "placeholder left: \(context)", file: file, line: line)
+        let stats = try scenario.server.stats()
+        XCTAssertEqual(stats.completions.values.filter { $0 != 1 }.count, 0, "a file got more than one version: \(stats.completions) \(context)",
+                       file: file, line: line)
+    }
+
+    func testTwentySigkillsCostAtMostTheChunksInFlight() throws {
+        for version in CrashResumeTests.versions {
+            let scenario = try Scenario(serverArguments: ["--emulate", version, "--chunk-size", "\(CrashResumeTests.chunk)",
+                                                          "--chunk-concurrency", "1"])
+            defer { scenario.tearDown() }
+            let local = scenario.scratch + "/tree"
+            let total = try makeFiles(at: local)
+            let workers = 2
+            // Slow chunks so that each run is killed mid-upload rather than after it.
+            try scenario.server.devPost("/__dev/faults", ["delay_ms": 40])
+            var generator = SystemRandomNumberGenerator()
+            var kills = 0
+            // Half the kills land at the exact moments random timing rarely hits.
+            let moments = ["after-reply:3", "last-chunk:1", "after-reply:1", "last-chunk:2", "after-reply:7"]
+            for round in 0..<20 {
+                var environment: [String: String] = [:]
+                if round % 2 == 0 { environment["CRSYNC_CRASH_AT"] = moments[(round / 2) % moments.count] }
+                let child = try scenario.start(["sync", local, "cloudreve://my/Crash", "--workers", "\(workers)"], environment: environment)
+                if environment.isEmpty {
+                    usleep(UInt32.random(in: 150_000...900_000, using: &generator))
+                    child.signal(SIGKILL)
+                }
+                let status = child.wait()
+                if status == 128 + SIGKILL { kills += 1 }
+            }
+            try scenario.server.devPost("/__dev/faults", [:])
+            let final = try scenario.sync(local, "cloudreve://my/Crash", ["--workers", "\(workers)"])
+            XCTAssertEqual(final.status, 0, "\(version): \(final.stderr)")
+            try assertArrivedCleanly(scenario, local: local, remote: "cloudreve://my/Crash", "emulate \(version)")
+            let resent = Int64(try scenario.server.stats().chunkBytes) - total
+            let bound = Int64(kills * workers * CrashResumeTests.chunk)
+            print("emulate \(version): \(kills) SIGKILLs, \(resent) bytes re-sent (bound \(bound) = kills × workers × chunk size)")
+            XCTAssertGreaterThanOrEqual(kills, 15, "most rounds must really be killed mid-upload")
+            XCTAssertLessThanOrEqual(resent, bound)
+        }
+    }
+
+    func testDevServerRestartMidUploadStillDeliversEverything() throws {
+        for version in CrashResumeTests.versions {
+            let scenario = try Scenario(serverArguments: ["--emulate", version, "--chunk-size", "\(CrashResumeTests.chunk)"])
+            defer { scenario.tearDown() }
+            let local = scenario.scratch + "/tree"
+            _ = try makeFiles(at: local)
+            try scenario.server.devPost("/__dev/faults", ["delay_ms": 60])
+            let child = try scenario.start(["sync", local, "cloudreve://my/Restart", "--workers", "2"])
+            usleep(1_200_000)
+            scenario.server = try scenario.server.restarted(scratch: scenario.scratch)
+            let status = child.wait()
+            XCTAssertEqual(status, 0, "\(version): \(child.stderr)")
+            try assertArrivedCleanlyAfterRestart(scenario, local: local, version: version)
+        }
+    }
+
+    /// After a restart the completions counter starts again, so only content and placeholders are checked.
+    func assertArrivedCleanlyAfterRestart(_ scenario: Scenario, local: String, version: String) throws {
+        XCTAssertEqual(try scenario.mismatches(local: local, remote: "cloudreve://my/Restart"), [], version)
+        XCTAssertEqual(try scenario.placeholders(under: "cloudreve://my").map(\.path), [], version)
+    }
+
+    func testExpiredSessionIsCancelledAndRestartedWithNothingLeaked() throws {
+        for version in CrashResumeTests.versions {
+            let scenario = try Scenario(serverArguments: ["--emulate", version, "--chunk-size", "\(CrashResumeTests.chunk)",
+                                                          "--session-ttl", "3"])
+            defer { scenario.tearDown() }
+            let local = scenario.scratch + "/tree"
+            let total = try makeFiles(at: local, count: 2, chunks: 8)
+            try scenario.server.devPost("/__dev/faults", ["delay_ms": 100])
+            let child = try scenario.start(["sync", local, "cloudreve://my/TTL", "--workers", "2"])
+            usleep(700_000)
+            child.signal(SIGKILL)
+            child.wait()
+            sleep(4)  // the sessions the killed run opened are now expired
+            try scenario.server.devPost("/__dev/faults", [:])
+            let result = try scenario.sync(local, "cloudreve://my/TTL")
+            XCTAssertEqual(result.status, 0, "\(version): \(result.stderr)")
+            XCTAssertEqual(try scenario.mismatches(local: local, remote: "cloudreve://my/TTL"), [], version)
+            XCTAssertEqual(try scenario.placeholders(under: "cloudreve://my").map(\.path), [], version)
+            XCTAssertEqual(try scenario.server.client().capacity().used, total, "quota charged for a leaked placeholder (\(version))")
+        }
+    }
+
+    func testInjectedFaultsStillDeliverExactlyOneVersionPerFile() throws {
+        for version in CrashResumeTests.versions {
+            let scenario = try Scenario(serverArguments: ["--emulate", version, "--chunk-size", "\(CrashResumeTests.chunk)"])
+            defer { scenario.tearDown() }
+            let local = scenario.scratch + "/tree"
+            _ = try makeFiles(at: local, count: 8, chunks: 5)
+            try scenario.server.devPost("/__dev/faults", ["cut_rate": 0.10, "minus1_rate": 0.05, "io_error_rate": 0.02, "seed": 7])
+            let result = try scenario.sync(local, "cloudreve://my/Faults")
+            try scenario.server.devPost("/__dev/faults", [:])
+            XCTAssertEqual(result.status, 0, "\(version): \(result.stderr)")
+            try assertArrivedCleanly(scenario, local: local, remote: "cloudreve://my/Faults", "emulate \(version)")
+            XCTAssertEqual(try scenario.server.stats().completions.count, 8 + 4, version)
+        }
+    }
+
+    func testFileAppendedWhileUploadingIsNeverTornAndEndsEqual() throws {
+        for version in CrashResumeTests.versions {
+            let scenario = try Scenario(serverArguments: ["--emulate", version, "--chunk-size", "\(64 << 10)"])
+            defer { scenario.tearDown() }
+            let local = scenario.scratch + "/tree"
+            let path = local + "/growing.log"
+            try writeFile(path, pseudoRandomBytes(1 << 20, seed: 5))
+            try scenario.server.devPost("/__dev/faults", ["delay_ms": 30])
+            let writer = Thread {
+                guard let handle = FileHandle(forWritingAtPath: path) else { return }
+                for i in 0..<20 {
+                    handle.seekToEndOfFile()
+                    handle.write(Data(pseudoRandomBytes(32 << 10, seed: UInt64(1000 + i))))
+                    usleep(100_000)
+                }
+                try? handle.close()
+            }
+            writer.start()
+            let client = try scenario.server.client()
+            let remote = try CloudrevePath(parsing: "cloudreve://my/Grow/growing.log")
+            for _ in 0..<4 {
+                _ = try scenario.sync(local, "cloudreve://my/Grow")
+                // Whatever the server holds now must be exactly a prefix of the file as it grows: never a mix.
+                if let info = try client.fileInfoIfExists(remote), info.uploadSessionID == nil {
+                    let downloaded = scenario.scratch + "/check.bin"
+                    let fd = open(downloaded, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+                    _ = try client.download(url: client.downloadURLs([remote])[0], into: fd)
+                    close(fd)
+                    let server = try Data(contentsOf: URL(fileURLWithPath: downloaded))
+                    let now = try Data(contentsOf: URL(fileURLWithPath: path))
+                    XCTAssertTrue(now.starts(with: server), "\(version): the server copy is not a prefix of the local file")
+                }
+            }
+            while !writer.isFinished { usleep(50_000) }
+            try scenario.server.devPost("/__dev/faults", [:])
+            let last = try scenario.sync(local, "cloudreve://my/Grow")
+            XCTAssertEqual(last.status, 0, "\(version): \(last.stderr)")
+            XCTAssertEqual(try scenario.mismatches(local: local, remote: "cloudreve://my/Grow"), [], version)
+            XCTAssertEqual(try scenario.placeholders(under: "cloudreve://my").map(\.path), [], version)
+        }
+    }
+
+    func testAnotherClientsOldPlaceholdersAreCleanedAndQuotaReturns() throws {
+        for version in CrashResumeTests.versions {
+            let scenario = try Scenario(serverArguments: ["--emulate", version, "--chunk-size", "\(CrashResumeTests.chunk)",
+                                                          "--session-ttl", "3"])
+            defer { scenario.tearDown() }
+            let local = scenario.scratch + "/tree"
+            try writeFile(local + "/mine.txt", Array("mine".utf8))
+            XCTAssertEqual(try scenario.sync(local, "cloudreve://my/Shared").status, 0)  // learns the 3 s lifetime
+
+            // Another client starts an upload under the root and crashes after one chunk.
+            let other = try scenario.server.client()
+            let policy = try other.list(try CloudrevePath(parsing: "cloudreve://my/Shared")).storagePolicy?.id
+            let target = try CloudrevePath(parsing: "cloudreve://my/Shared/sub/theirs.bin")
+            let size = Int64(3 * CrashResumeTests.chunk)
+            let (session, _) = try other.createUploadSession(UploadSessionRequest(uri: target.uri, size: size, lastModified: 0,
+                                                                                  policyID: policy, previous: nil))
+            let blob = scenario.scratch + "/theirs.bin"
+            try writeFile(blob, pseudoRandomBytes(Int(size), seed: 3))
+            let fd = open(blob, O_RDONLY)
+            try other.uploadChunk(sessionID: session.sessionID, index: 0, fd: fd, offset: 0, length: Int64(CrashResumeTests.chunk),
+                                  expectedDuration: 1)
+            close(fd)
+            XCTAssertEqual(try other.capacity().used, 4 + size)
+            XCTAssertEqual(try scenario.placeholders(under: "cloudreve://my/Shared").count, 1)
+
+            // Not yet older than the lifetime: another client's live upload must be left alone.
+            XCTAssertEqual(try scenario.crsync(["sessions", "clean", "cloudreve://my/Shared"]).status, 0)
+            XCTAssertEqual(try scenario.placeholders(under: "cloudreve://my/Shared").count, 1, version)
+            sleep(4)
+            let listing = try scenario.crsync(["sessions"])
+            XCTAssertTrue(listing.stdout.contains("orphaned"), listing.stdout)
+            let result = try scenario.sync(local, "cloudreve://my/Shared")
+            XCTAssertEqual(result.status, 0, result.stderr)
+            XCTAssertEqual(try scenario.placeholders(under: "cloudreve://my/Shared").count, 0, version)
+            XCTAssertEqual(try other.capacity().used, 4, "quota back (\(version))")
+        }
+    }
+
+    func testServerCopyChangedBySomeoneElseKeepsBothAndReportsIt() throws {
+        for version in CrashResumeTests.versions {
+            let scenario = try Scenario(serverArguments: ["--emulate", version])
+            defer { scenario.tearDown() }
+            let local = scenario.scratch + "/tree"
+            try writeFile(local + "/notes.txt", Array("version one".utf8))
+            XCTAssertEqual(try scenario.sync(local, "cloudreve://my/Docs").status, 0)
+
+            let other = try scenario.server.client()
+            let remote = try CloudrevePath(parsing: "cloudreve://my/Docs/notes.txt")
+            _ = try other.putContent(remote, bytes: Array("their edit".utf8))
+            try writeFile(local + "/notes.txt", Array("our edit, longer".utf8))
+            let result = try scenario.sync(local, "cloudreve://my/Docs")
+            XCTAssertEqual(result.status, 0, result.stderr)
+            XCTAssertTrue(result.stdout.contains("conflict"), "\(version): \(result.stdout)")
+
+            let files = try other.list(try CloudrevePath(parsing: "cloudreve://my/Docs")).files
+            let conflict = files.first { $0.name.hasPrefix("notes (conflict ") && $0.name.hasSuffix(").txt") }
+            XCTAssertNotNil(conflict, "\(version): \(files.map(\.name))")
+            XCTAssertEqual(try download(other, remote, scenario), "their edit", version)
+            if let conflict {
+                XCTAssertEqual(try download(other, remote.parent.appending(conflict.name), scenario), "our edit, longer", version)
+            }
+        }
+    }
+
+    func download(_ client: CloudreveClient, _ path: CloudrevePath, _ scenario: Scenario) throws -> String {
+        let file = scenario.scratch + "/dl.txt"
+        let fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        _ = try client.download(url: client.downloadURLs([path])[0], into: fd)
+        close(fd)
+        return try String(contentsOfFile: file, encoding: .utf8)
+    }
+}
