@@ -1,1 +1,103 @@
-print("devserver")
+import ArgumentParser
+import CloudreveDevServer
+import Foundation
+
+/// `crsync-devserver`: runs the Cloudreve v4–compatible development server until SIGTERM or SIGINT.
+struct DevServerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "crsync-devserver",
+        abstract: "A Cloudreve v4-compatible server for crsync's tests and demos.",
+        discussion: """
+            Prints one line, `crsync-devserver listening on http://HOST:PORT`, once it listens, then logs \
+            one line per request to stderr (method, path, status, code; never tokens or passwords). \
+            Files and metadata persist under --data; upload sessions and locks live in memory, as on a \
+            real server. Test controls are under /__dev/ (stats, faults, clock).
+            """)
+
+    @Option(help: "Address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on; 0 picks a free one.")
+    var port = 0
+
+    @Option(name: .customLong("data"), help: "Directory for stored files and metadata (created if missing).")
+    var dataDir: String
+
+    @Option(name: .customLong("user"), help: "The account's email address.")
+    var email = "admin@example.com"
+
+    @Option(help: "The account's password (default: $CRSYNC_DEVSERVER_PASSWORD, else \"password\").")
+    var password: String?
+
+    @Option(help: "Require this 2FA code after the password (sign-in then answers 203).")
+    var twoFactorCode: String?
+
+    @Option(help: "Cloudreve release to behave like: 4.0, 4.11, 4.18 (any 4.N or 4.N.M).")
+    var emulate = "4.18"
+
+    @Option(help: "Storage policy chunk size in bytes (0 = whole file in one request).")
+    var chunkSize: Int64 = 25 << 20
+
+    @Option(help: "storage_policy.chunk_concurrency reported to clients (4.7+).")
+    var chunkConcurrency = 4
+
+    @Option(help: "Upload session lifetime in seconds.")
+    var sessionTTL = 86400
+
+    @Option(help: "Access token lifetime in seconds.")
+    var accessTTL = 3600
+
+    @Option(help: "Refresh token lifetime in seconds.")
+    var refreshTTL = 1_209_600
+
+    @Option(help: "Storage quota in bytes.")
+    var quota: Int64 = 1 << 40
+
+    @Option(help: "Largest file in bytes the policy accepts (0 = unlimited).")
+    var maxSize: Int64 = 0
+
+    @Option(name: .customLong("deny-ext"), help: "Comma-separated extensions the policy refuses, e.g. exe,bat.")
+    var denyExtensions = ""
+
+    func run() throws {
+        var config = DevServerConfig(dataDir: dataDir)
+        config.host = host
+        config.port = port
+        config.email = email
+        config.password = password ?? ProcessInfo.processInfo.environment["CRSYNC_DEVSERVER_PASSWORD"] ?? config.password
+        config.twoFactorCode = twoFactorCode
+        config.emulate = emulate
+        config.chunkSize = chunkSize
+        config.chunkConcurrency = chunkConcurrency
+        config.sessionTTL = sessionTTL
+        config.accessTTL = accessTTL
+        config.refreshTTL = refreshTTL
+        config.quota = quota
+        config.maxSize = maxSize
+        config.denyExtensions = denyExtensions.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }
+        config.logRequests = true
+
+        let server = try DevServer(config: config)
+        try server.start()
+        print("crsync-devserver listening on \(server.baseURL)")
+        fflush(stdout)
+
+        for sig in [SIGTERM, SIGINT] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .main)
+            source.setEventHandler {
+                server.stop()
+                Foundation.exit(0)
+            }
+            source.resume()
+            signalSources.append(source)
+        }
+        dispatchMain()
+    }
+}
+
+/// Keeps the signal sources alive for the life of the process.
+nonisolated(unsafe) var signalSources: [DispatchSourceSignal] = []
+
+DevServerCommand.main()

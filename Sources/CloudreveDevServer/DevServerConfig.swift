@@ -1,0 +1,35 @@
+/// Everything a dev server instance is started with. Defaults match a fresh Cloudreve 4.18 with the
+/// default local storage policy (reference §4) and default token lifetimes (§2).
+public struct DevServerConfig {
+    public var host = "127.0.0.1"
+    /// 0 picks a free port; read `DevServer.port` after `start()`.
+    public var port = 0
+    /// Blobs and metadata live here and survive a restart; sessions and locks do not.
+    public var dataDir: String
+    public var email = "admin@example.com"
+    public var password = "password"
+    /// When set, password sign-in answers 203 and `/session/token/2fa` wants this code as `otp`.
+    public var twoFactorCode: String? = nil
+    /// "4.0", "4.11", "4.18" or any "4.N" / "4.N.M"; behaviour switches at the documented releases.
+    public var emulate = "4.18"
+    /// The storage policy's chunk size in bytes (0 = whole file in one request).
+    public var chunkSize: Int64 = 25 << 20
+    /// `storage_policy.chunk_concurrency`, reported from 4.7 on.
+    public var chunkConcurrency = 4
+    /// Upload session lifetime in seconds (`upload_session_timeout`).
+    public var sessionTTL: Int = 86400
+    public var accessTTL: Int = 3600
+    public var refreshTTL: Int = 1_209_600
+    /// The user's group quota in bytes.
+    public var quota: Int64 = 1 << 40
+    /// The policy's `max_size`; 0 = unlimited.
+    public var maxSize: Int64 = 0
+    /// Extensions (without dot, any case) the policy denies.
+    public var denyExtensions: [String] = []
+    /// Writes one line per request to stderr (method, path without query, HTTP status, code).
+    public var logRequests = false
+
+    public init(dataDir: String) {
+        self.dataDir = dataDir
+    }
+}

@@ -1,0 +1,37 @@
+/// Takes a request body as it streams in and produces the answer once it has ended. Routes that
+/// store bytes (chunks, `PUT /file/content`) write them as they arrive, so a 25 MiB chunk is never
+/// held in memory; the others collect a small JSON body.
+protocol BodyReceiver: AnyObject {
+    /// One piece of the body. Returning false closes the connection at once, unanswered
+    /// (the `cut` fault).
+    func receive(_ bytes: UnsafeRawBufferPointer) -> Bool
+    /// The body is complete: the answer.
+    func finish() -> Reply
+    /// The connection went away before the body ended; nothing can be answered.
+    func abandon()
+}
+
+/// Collects the body, then runs a handler with the whole request (bodies above the limit are
+/// drained and refused).
+final class BufferedBody: BodyReceiver {
+    static let limit = 32 << 20
+
+    private var request: Request
+    private let handler: (Request) -> Reply
+    private var overflow = false
+
+    init(_ request: Request, handler: @escaping (Request) -> Reply) {
+        self.request = request
+        self.handler = handler
+    }
+
+    func receive(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        if request.body.count + bytes.count > BufferedBody.limit { overflow = true }
+        if !overflow { request.body.append(contentsOf: bytes) }
+        return true
+    }
+
+    func finish() -> Reply { overflow ? .error(.param("request body too large")) : handler(request) }
+
+    func abandon() {}
+}

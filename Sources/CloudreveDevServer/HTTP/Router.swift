@@ -1,0 +1,110 @@
+import NIOHTTP1
+
+/// Maps a request head to what will take its body and answer it (`routers/router.go`, the parts a
+/// sync client touches), plus the `/__dev/` test controls. Unknown routes get gin's plain-text 404.
+struct Router {
+    let store: Store
+
+    func receiver(for request: Request) -> BodyReceiver {
+        let path = request.pathString
+        let method = request.method
+
+        if path.hasPrefix("/__dev/") {
+            switch (method, path) {
+            case (.GET, "/__dev/stats"): return buffered(request, api: false) { _ in store.devStats() }
+            case (.POST, "/__dev/stats/reset"): return buffered(request, api: false) { _ in store.devResetStats() }
+            case (.POST, "/__dev/faults"): return buffered(request, api: false, store.devSetFaults)
+            case (.POST, "/__dev/clock"): return buffered(request, api: false, store.devAdvanceClock)
+            default: return buffered(request, api: false) { _ in .notFound }
+            }
+        }
+
+        guard path.hasPrefix("/api/v4/") else { return buffered(request, api: false) { _ in .notFound } }
+        let route = String(path.dropFirst("/api/v4/".count))
+        let segments = route.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+
+        // Routes with path parameters.
+        if segments.count == 4, segments[0] == "file", segments[1] == "upload", method == .POST {
+            // ChunkUpload runs the middleware check itself, so the request still counts in the stats.
+            return ChunkUpload(store: store, request: request, sessionID: segments[2], indexText: segments[3])
+        }
+        if segments.count == 5, segments[0] == "file", segments[1] == "content", method == .GET {
+            let entity = segments[2]
+            return buffered(request, api: true) { req in
+                let (blob, download) = try store.signedContent(req, entity: entity)
+                var reply = Reply(contentType: "application/octet-stream", body: .file(path: blob), code: 0)
+                if download { reply.headers.append(("Content-Disposition", "attachment; filename=\"\(segments[4])\"")) }
+                return reply
+            }
+        }
+        if method == .PUT && route == "file/content" {
+            if let denied = middlewareRefusal(request) { return Answered(denied) }
+            return ContentUpload(store: store, request: request)
+        }
+
+        let handler: ((Request) throws -> Reply)?
+        switch (method, route) {
+        case (.GET, "site/ping"): handler = { _ in .ok(.string(store.version.description)) }
+        case (.POST, "session/token"): handler = store.login
+        case (.POST, "session/token/2fa"): handler = store.verifyTwoFactor
+        case (.POST, "session/token/refresh"): handler = store.refreshTokens
+        case (.DELETE, "session/token"): handler = store.signOut
+        case (.GET, "user/capacity"): handler = store.capacity
+        case (.GET, "file"): handler = store.list
+        case (.GET, "file/info"): handler = store.fileInfo
+        case (.POST, "file/create"): handler = store.create
+        case (.POST, "file/rename"): handler = store.rename
+        case (.POST, "file/move"): handler = store.move
+        case (.POST, "file/url"): handler = store.fileURLs
+        case (.DELETE, "file"): handler = store.delete
+        case (.DELETE, "file/lock"): handler = store.unlock
+        case (.POST, "file/restore"): handler = store.restore
+        case (.PATCH, "file/metadata"): handler = store.patchMetadata
+        case (.PUT, "file/upload"): handler = store.createUploadSession
+        case (.DELETE, "file/upload"): handler = store.cancelUploadSession
+        default: handler = nil
+        }
+        guard let handler else { return buffered(request, api: false) { _ in .notFound } }
+        return buffered(request, api: true, handler)
+    }
+
+    /// A buffered route run under the state lock. API routes first pass the `CurrentUser`
+    /// middleware, which refuses a refresh token used as access token (40020) before any binding.
+    private func buffered(_ request: Request, api: Bool, _ handler: @escaping (Request) throws -> Reply) -> BodyReceiver {
+        BufferedBody(request) { req in
+            store.sync {
+                do {
+                    if api { _ = try store.isSignedIn(req) }
+                    return try handler(req)
+                } catch let e as APIError {
+                    return .error(e)
+                } catch {
+                    return .error(.unclassified)
+                }
+            }
+        }
+    }
+
+    /// The middleware verdict for streaming routes, decided before their bodies are read.
+    private func middlewareRefusal(_ request: Request) -> Reply? {
+        store.sync {
+            do {
+                _ = try store.isSignedIn(request)
+                return nil
+            } catch let e as APIError {
+                return .error(e)
+            } catch {
+                return .error(.unclassified)
+            }
+        }
+    }
+}
+
+/// A receiver whose answer was settled at the head: drains the body, then answers.
+final class Answered: BodyReceiver {
+    private let reply: Reply
+    init(_ reply: Reply) { self.reply = reply }
+    func receive(_ bytes: UnsafeRawBufferPointer) -> Bool { true }
+    func finish() -> Reply { reply }
+    func abandon() {}
+}

@@ -1,0 +1,24 @@
+/// Test controls under `/__dev/` (not part of Cloudreve; no auth, plain JSON answers).
+extension Store {
+    func devStats() -> Reply { .plainJSON(stats.json) }
+
+    func devResetStats() -> Reply {
+        stats = Stats()
+        return .plainJSON(stats.json)
+    }
+
+    /// Replaces the chunk fault plan; `{}` clears it.
+    func devSetFaults(_ request: Request) throws -> Reply {
+        faults = try FaultPlan(json: request.jsonBody())
+        return .plainJSON(.object([("ok", .bool(true))]))
+    }
+
+    /// `{"advance_seconds": N}` moves the server's clock forward, so token, session and lock expiry
+    /// can be tested without waiting. Answers the server's notion of now.
+    func devAdvanceClock(_ request: Request) throws -> Reply {
+        let body = try request.jsonBody()
+        guard let seconds = body["advance_seconds"]?.int64Value else { throw APIError.param() }
+        clockOffsetNanoseconds &+= seconds &* 1_000_000_000
+        return .plainJSON(.object([("now", .string(now.rfc3339))]))
+    }
+}
