@@ -6,7 +6,7 @@ import Foundation
 /// quota until someone calls `DELETE /file/upload`.
 public struct Janitor {
     let client: CloudreveClient
-    let journal: Journal
+    public let journal: Journal
 
     public init(client: CloudreveClient, journal: Journal) {
         self.client = client

@@ -5,43 +5,49 @@ import SyncEngine
 
 struct Sessions: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List open upload sessions: ours (resumable) and orphaned placeholders on the server.",
+        abstract: "List open upload sessions, or cancel the stale ones (`crsync sessions clean`).",
         discussion: """
         Cloudreve never cleans up an upload that was abandoned: its placeholder keeps a lock on the path and \
         counts against the quota. `crsync sync` cancels stale ones at the start of each pass; \
         `crsync sessions clean` does it now.
         """,
-        subcommands: [Clean.self])
+        subcommands: [List.self, Clean.self],
+        defaultSubcommand: List.self)
 
-    @Argument(help: ArgumentHelp("Remote folders to search (default: every folder crsync has synced to).", valueName: "REMOTE"))
-    var remotes: [String] = []
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List open upload sessions: ours (resumable or stale) and placeholders left by others.")
 
-    @OptionGroup var state: StateOptions
+        @Argument(help: ArgumentHelp("Remote folders to search (default: every folder crsync has synced to).", valueName: "REMOTE"))
+        var remotes: [String] = []
 
-    func run() throws {
-        do {
-            let (janitor, roots) = try openJanitor(state: state, remotes: remotes)
-            let stale = Set(try janitor.staleJournalSessions().map(\.sessionID))
-            var shown = Set<String>()
-            for root in roots {
-                for upload in try janitor.openUploads(under: root) {
-                    shown.insert(upload.sessionID)
-                    let owner: String
-                    if let ours = upload.ours {
-                        owner = "ours, \(ours.acknowledged.count)/\(ours.chunkCount) chunks acknowledged"
-                            + (stale.contains(ours.sessionID) ? ", stale" : ", resumable")
-                    } else {
-                        owner = upload.age > janitor.sessionTTL ? "orphaned, older than the session lifetime" : "another client's or orphaned, recent"
+        @OptionGroup var state: StateOptions
+
+        func run() throws {
+            do {
+                let (janitor, roots) = try openJanitor(state: state, remotes: remotes)
+                let stale = Set(try janitor.staleJournalSessions().map(\.sessionID))
+                var shown = Set<String>()
+                for root in roots {
+                    for upload in try janitor.openUploads(under: root) {
+                        shown.insert(upload.sessionID)
+                        let owner: String
+                        if let ours = upload.ours {
+                            owner = "ours, \(ours.acknowledged.count)/\(ours.chunkCount) chunks acknowledged"
+                                + (stale.contains(ours.sessionID) ? ", stale" : ", resumable")
+                        } else {
+                            owner = upload.age > janitor.sessionTTL ? "orphaned, older than the session lifetime"
+                                : "another client's or orphaned, recent"
+                        }
+                        print("\(CloudrevePath(uriOrRaw: upload.path))  session \(upload.sessionID.prefix(8))…  age \(Int(upload.age)) s  \(owner)")
                     }
-                    print("\(CloudrevePath(uriOrRaw: upload.path))  session \(upload.sessionID.prefix(8))…  age \(Int(upload.age)) s  \(owner)")
                 }
+                for session in try janitor.journal.sessions() where !shown.contains(session.sessionID) {
+                    print("\(CloudrevePath(uriOrRaw: session.uri))  session \(session.sessionID.prefix(8))…  journaled only (placeholder gone)")
+                }
+            } catch {
+                throw fail(error)
             }
-            let journal = try state.openJournal()
-            for session in try journal.sessions() where !shown.contains(session.sessionID) {
-                print("\(CloudrevePath(uriOrRaw: session.uri))  session \(session.sessionID.prefix(8))…  journaled only (placeholder gone)")
-            }
-        } catch {
-            throw fail(error)
         }
     }
 
