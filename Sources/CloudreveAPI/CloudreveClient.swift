@@ -180,7 +180,8 @@ public final class CloudreveClient: @unchecked Sendable {
         let token = try accessToken(expectedDuration: expectedDuration)
         do {
             return try call(method, path, query: query, json: json, body: body, token: token, timeout: timeout, progress: progress)
-        } catch CloudreveError.api(let code, _, _, _) where retryOn.contains(code) {
+        } catch CloudreveError.api(let code, _, _, _) where retryOn.contains(code) && (code != 40011 || tokenExpired(token)) {
+            // 40011 also means a dead session; only a token that expired mid-request makes a retry worthwhile.
             let fresh = try refresh(replacing: token)
             return try call(method, path, query: query, json: json, body: body, token: fresh, timeout: timeout, progress: progress)
         }
@@ -193,6 +194,14 @@ public final class CloudreveClient: @unchecked Sendable {
                 return try refreshLocked(current).accessToken
             }
             return current.accessToken
+        }
+    }
+
+    /// Whether `token` is the current one and has expired (or is about to), e.g. during a long chunk.
+    func tokenExpired(_ token: String) -> Bool {
+        credentialLock.withLock {
+            guard let current = credentials, current.accessToken == token else { return true }
+            return current.accessExpires.timeIntervalSinceNow < 2
         }
     }
 

@@ -73,6 +73,10 @@ struct FileUploader {
             if case .restart = decision {
                 try cancel(existing)
                 session = nil
+            } else if try completedOnServer(existing, job: job) {
+                // A crash can come after the server completed the file but before we recorded it: asking
+                // costs one small request, re-sending the last chunk a whole chunk (§8.5).
+                return try confirmCompleted(existing, job: job, bytesSent: 0)
             }
         }
         let current = try session ?? createSession(job, identity: identity)
