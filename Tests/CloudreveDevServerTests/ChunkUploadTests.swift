@@ -233,6 +233,29 @@ final class ChunkUploadTests: XCTestCase {
         XCTAssertEqual(try s.download(uri), content)
     }
 
+    func testChunkedBodyUsesXExpectedEntityLength() throws {
+        let s = try startServer { $0.chunkSize = 10 }
+        let sid = try s.openSession(myURI("x"), size: 10)
+        let answer = try RawHTTP.exchange(port: s.server.port, RawHTTP.chunkedPost(
+            path: "/api/v4/file/upload/\(sid)/0",
+            headers: [("Authorization", "Bearer \(s.accessToken!)"), ("X-Expected-Entity-Length", "10")],
+            chunks: [Array(pattern(10)[0..<4]), Array(pattern(10)[4...])]))
+        XCTAssertTrue(answer.hasSuffix("{\"code\":0,\"msg\":\"\"}"), answer)
+        XCTAssertEqual(try s.download(myURI("x")), pattern(10))
+    }
+
+    func testBodyEndingEarlyGets50004AndKeepsTheBytesReceived() throws {
+        let s = try startServer { $0.emulate = "4.11"; $0.chunkSize = 10 }
+        let sid = try s.openSession(myURI("short"), size: 20)
+        let answer = try RawHTTP.exchange(port: s.server.port, RawHTTP.chunkedPost(
+            path: "/api/v4/file/upload/\(sid)/0",
+            headers: [("Authorization", "Bearer \(s.accessToken!)"), ("X-Expected-Entity-Length", "10")],
+            chunks: [Array("hello".utf8)]))
+        XCTAssertTrue(answer.contains("\"code\":50004"), answer)
+        XCTAssertEqual(try s.chunk(sid, 1, pattern(10)).code, 0, "4.11: the last index completes")
+        XCTAssertEqual(try s.download(myURI("short")), Array("hello".utf8) + [0, 0, 0, 0, 0] + pattern(10))
+    }
+
     private func lockToken(_ s: TestServer, _ uri: String) throws -> String {
         let conflict = try s.createSession(uri, size: 1, fields: [("entity_type", .string("version"))])
         XCTAssertEqual(conflict.code, 40073, conflict.text)
