@@ -140,6 +140,15 @@ final class AuthTests: XCTestCase {
                                   json: .object([("refresh_token", .string(s.refreshToken!))])).code, 40020)
     }
 
+    func testSiteConfigShowsTheCurrentOrAnonymousUser() throws {
+        let s = try startServer()
+        XCTAssertEqual(try s.call("GET", "/api/v4/site/config/basic").data?["user"]?["email"]?.stringValue, "admin@example.com")
+        XCTAssertEqual(try s.call("GET", "/api/v4/site/config/basic", token: .some(nil)).data?["user"]?["anonymous"], .bool(true))
+        XCTAssertEqual(try s.call("GET", "/api/v4/site/config/explorer").data?["max_batch_size"]?.int64Value, 3000)
+        XCTAssertEqual(try s.call("GET", "/api/v4/user/me").data?["id"], try s.call("GET", "/api/v4/site/config/basic").data?["user"]?["id"])
+        XCTAssertEqual(try s.call("GET", "/api/v4/user/me", token: .some(nil)).code, 401)
+    }
+
     func testUnknownRouteIsPlainText404() throws {
         let s = try startServer(signIn: false)
         for path in ["/api/v4/nothing/here", "/", "/api/v3/site/ping"] {
