@@ -20,6 +20,15 @@ final class FaultInjectionTests: XCTestCase {
         XCTAssertEqual(Array(stored[2000...]), Array(content[2000...]))
     }
 
+    func testCutAtTheEndOfTheLastChunkCompletesButAnswersNothing() throws {
+        let s = try startServer { $0.chunkSize = 10 }
+        let sid = try s.openSession(myURI("unknown-outcome"), size: 10)
+        try s.setFaults(.object([("next", .array([.object([("kind", .string("cut")), ("after_bytes", .int(10))])]))]))
+        XCTAssertThrowsError(try s.chunk(sid, 0, pattern(10)))
+        XCTAssertEqual(try s.info(myURI("unknown-outcome")).data?["size"]?.int64Value, 10, "the upload completed all the same")
+        XCTAssertEqual(try s.chunk(sid, 0, pattern(10)).code, 40011, "and a retry finds no session")
+    }
+
     func testMinusOneAndIOErrorFaultsAnswerTheirCodesAndStoreNothing() throws {
         let s = try startServer { $0.chunkSize = 4 }
         let sid = try s.openSession(myURI("f"), size: 8)
