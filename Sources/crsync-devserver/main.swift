@@ -20,16 +20,16 @@ struct DevServerCommand: ParsableCommand {
     @Option(help: "Port to listen on; 0 picks a free one.")
     var port = 0
 
-    @Option(name: .customLong("data"), help: "Directory for stored files and metadata (created if missing).")
+    @Option(name: .customLong("data"), help: ArgumentHelp("Directory for stored files and metadata (created if missing).", valueName: "dir"))
     var dataDir: String
 
-    @Option(name: .customLong("user"), help: "The account's email address.")
+    @Option(name: .customLong("user"), help: ArgumentHelp("The account's email address.", valueName: "email"))
     var email = "admin@example.com"
 
-    @Option(help: "The account's password (default: $CRSYNC_DEVSERVER_PASSWORD, else \"password\").")
+    @Option(help: ArgumentHelp("The account's password (default: $CRSYNC_DEVSERVER_PASSWORD, else \"password\").", valueName: "pw"))
     var password: String?
 
-    @Option(help: "Require this 2FA code after the password (sign-in then answers 203).")
+    @Option(help: ArgumentHelp("Require this 2FA code after the password (sign-in then answers 203).", valueName: "code"))
     var twoFactorCode: String?
 
     @Option(help: "Cloudreve release to behave like: 4.0, 4.11, 4.18 (any 4.N or 4.N.M).")
@@ -56,7 +56,7 @@ struct DevServerCommand: ParsableCommand {
     @Option(help: "Largest file in bytes the policy accepts (0 = unlimited).")
     var maxSize: Int64 = 0
 
-    @Option(name: .customLong("deny-ext"), help: "Comma-separated extensions the policy refuses, e.g. exe,bat.")
+    @Option(name: .customLong("deny-ext"), help: ArgumentHelp("Comma-separated extensions the policy refuses, e.g. exe,bat.", valueName: "list"))
     var denyExtensions = ""
 
     func run() throws {

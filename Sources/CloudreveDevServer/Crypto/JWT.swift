@@ -23,6 +23,9 @@ struct JWT {
                                        ("exp", .int(claims.expires)), ("nbf", .int(claims.notBefore))]
         if let hash = claims.stateHash { pairs.append(("state_hash", .string(Base64URL.standard(hash)))) }
         if let root = claims.rootTokenID { pairs.append(("root_token_id", .string(root))) }
+        // A registered `jti` Cloudreve leaves empty: here it makes every issued token distinct even
+        // within one second, so a rotation is always visible to the client.
+        pairs.append(("jti", .string(Random.uuid())))
         let signingInput = Base64URL.encode(header.encoded()) + "." + Base64URL.encode(JSON.object(pairs).encoded())
         return signingInput + "." + Base64URL.encode(SHA256.hmac(key: key, message: Array(signingInput.utf8)))
     }

@@ -41,7 +41,13 @@ final class HTTPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .end:
             guard let receiver, let head else { return }
             self.receiver = nil
-            respond(receiver.finish(), to: head, context: context)
+            let reply = receiver.finish()
+            if reply.dropConnection {
+                logLine(status: "cut", code: reply.code)
+                context.close(promise: nil)
+                return
+            }
+            respond(reply, to: head, context: context)
         }
     }
 

@@ -14,6 +14,9 @@ struct Reply {
     var code: Int? = nil
     /// Delay before answering (fault injection).
     var delayMilliseconds = 0
+    /// Close the connection instead of answering: the request was processed, the client never hears
+    /// how it went (the `cut` fault placed at or past the end of the body).
+    var dropConnection = false
 
     /// `{"code":0,"data":...,"msg":""}`; `data` is omitted when nil (Go's `omitempty`).
     static func ok(_ data: JSON? = nil) -> Reply {

@@ -28,6 +28,17 @@ struct Request {
         return query.first(where: { $0.key == key }).map { String(decoding: $0.value, as: UTF8.self) }
     }
 
+    /// A boolean query parameter as Go's `strconv.ParseBool` reads it (gin form binding); absent is
+    /// false, anything unreadable is a binding error (40001).
+    func queryBool(_ name: String) throws -> Bool {
+        guard let text = queryValue(name), !text.isEmpty else { return false }
+        switch text {
+        case "1", "t", "T", "TRUE", "true", "True": return true
+        case "0", "f", "F", "FALSE", "false", "False": return false
+        default: throw APIError.param()
+        }
+    }
+
     /// The bearer token, or nil when the header is absent or empty (anonymous).
     var bearerToken: String? {
         guard let value = headers.first(name: "Authorization") else { return nil }

@@ -37,6 +37,10 @@ struct Router {
                 return reply
             }
         }
+        if segments.count == 3, segments[0] == "site", segments[1] == "config", method == .GET {
+            let section = segments[2]
+            return buffered(request, api: true) { try store.siteConfig($0, section: section) }
+        }
         if method == .PUT && route == "file/content" {
             if let denied = middlewareRefusal(request) { return Answered(denied) }
             return ContentUpload(store: store, request: request)
@@ -50,6 +54,7 @@ struct Router {
         case (.POST, "session/token/refresh"): handler = store.refreshTokens
         case (.DELETE, "session/token"): handler = store.signOut
         case (.GET, "user/capacity"): handler = store.capacity
+        case (.GET, "user/me"): handler = store.me
         case (.GET, "file"): handler = store.list
         case (.GET, "file/info"): handler = store.fileInfo
         case (.POST, "file/create"): handler = store.create

@@ -29,7 +29,7 @@ struct BlobStore {
 
     /// Opens for writing a chunk; `truncate` is the < 4.7 `O_TRUNC` on chunk 0.
     func openForWriting(_ entityID: Int64, truncate: Bool) -> Int32 {
-        open(path(entityID), O_CREAT | O_WRONLY | O_CLOEXEC | (truncate ? O_TRUNC : 0), 0o644)
+        open(path(entityID), O_WRONLY | O_CLOEXEC | (truncate ? O_TRUNC : 0))
     }
 
     func length(_ entityID: Int64) -> Int64? {

@@ -105,7 +105,7 @@ extension Store {
         ])
     }
 
-    private var userJSON: JSON {
+    var userJSON: JSON {
         .object([
             ("id", .string(userHashID)),
             ("email", .string(config.email)),

@@ -19,11 +19,13 @@ final class ChunkUpload: BodyReceiver {
     private var offset: Int64 = 0
     private var expected: Int64 = 0
     private var received: Int64 = 0
+    private let declaredLength: Int64
 
     init(store: Store, request: Request, sessionID: String, indexText: String) {
         self.store = store
         self.sessionID = sessionID
         self.index = Int(indexText) ?? -1
+        declaredLength = request.declaredBodyLength
         store.sync {
             store.stats.chunkRequests += 1
             let drawn = store.faults.draw(length: request.declaredBodyLength)
@@ -83,7 +85,7 @@ final class ChunkUpload: BodyReceiver {
     func receive(_ bytes: UnsafeRawBufferPointer) -> Bool {
         var usable = bytes
         var cutNow = false
-        if case .cut(let after?) = fault, received + Int64(bytes.count) >= after {
+        if case .cut(let after?) = fault, after < declaredLength, received + Int64(bytes.count) >= after {
             usable = UnsafeRawBufferPointer(rebasing: bytes[0..<Int(max(0, after - received))])
             cutNow = true
         }
@@ -103,6 +105,9 @@ final class ChunkUpload: BodyReceiver {
     func finish() -> Reply {
         var reply = answer()
         reply.delayMilliseconds = delayMilliseconds
+        // A cut at or past the body's end: the chunk was processed (it may even have completed the
+        // upload) but the answer is lost, the "unknown outcome" of reference §8 step 5.
+        if case .cut = fault { reply.dropConnection = true }
         return reply
     }
 

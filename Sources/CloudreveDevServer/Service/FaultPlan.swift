@@ -4,7 +4,8 @@
 struct FaultPlan {
     enum Fault: Equatable {
         /// Close the connection once this many body bytes arrived (they are written in place, as a
-        /// real server leaves them); nil picks a random point inside the chunk.
+        /// real server leaves them). At or past the body's end the request is processed in full and
+        /// only the answer is lost. nil picks a random point inside the body.
         case cut(afterBytes: Int64?)
         /// Answer code -1 (unclassified) after draining the body, writing nothing.
         case minus1

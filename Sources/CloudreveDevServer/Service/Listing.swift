@@ -121,6 +121,7 @@ extension Store {
 
     func fileInfo(_ request: Request) throws -> Reply {
         let signedIn = try isSignedIn(request)
+        let extended = try request.queryBool("extended")
         var uriText = request.queryValue("uri") ?? ""
         if uriText.isEmpty, let id = request.queryValue("id"), !id.isEmpty {
             guard let fileID = hashids.decode(id, .file) else { throw APIError.param("unknown file id") }
@@ -133,7 +134,7 @@ extension Store {
         // `WithNotRoot`: the root folder is not an object you can ask about (403).
         if located.space == .my && located.uri.isRoot { throw APIError.notSupported }
         guard let node = located.node else { throw APIError.pathNotExist }
-        return .ok(fileJSON(node, extended: request.queryValue("extended") == "true"))
+        return .ok(fileJSON(node, extended: extended))
     }
 
     // MARK: Private
