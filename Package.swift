@@ -15,16 +15,20 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
     ],
     targets: [
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "Transport", dependencies: ["CCurl"], swiftSettings: v5),
         .target(name: "CloudreveAPI", dependencies: ["Transport"], swiftSettings: v5),
-        .target(name: "SyncEngine", dependencies: ["CloudreveAPI", "CSQLite"], swiftSettings: v5),
+        .target(name: "SyncEngine", dependencies: [
+            "CloudreveAPI", "CSQLite", .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: v5),
         .executableTarget(name: "crsync", dependencies: [
             "SyncEngine", "CloudreveAPI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: v5),
         .target(name: "CloudreveDevServer", dependencies: [
             .product(name: "NIOCore", package: "swift-nio"),
@@ -37,7 +41,7 @@ let package = Package(
         ], swiftSettings: v5),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "CloudreveDevServer"], swiftSettings: v5),
         .testTarget(name: "CloudreveAPITests", dependencies: ["CloudreveAPI", "CloudreveDevServer"], swiftSettings: v5),
-        .testTarget(name: "SyncEngineTests", dependencies: ["SyncEngine"], swiftSettings: v5),
+        .testTarget(name: "SyncEngineTests", dependencies: ["SyncEngine", "CloudreveDevServer"], swiftSettings: v5),
         .testTarget(name: "CloudreveDevServerTests", dependencies: ["CloudreveDevServer", "Transport"], swiftSettings: v5),
         .testTarget(name: "EndToEndTests", dependencies: ["Transport", "CloudreveAPI"], swiftSettings: v5),
     ]
