@@ -10,6 +10,10 @@ struct FileUploader {
     let server: ServerSnapshot
     let options: SyncOptions
     let throughput: Throughput
+    let control: UploadControl
+    /// The file never went quiet (a growing log): its first `size` bytes are sent even if it grows
+    /// meanwhile; appending cannot change them. Any other change still stops the upload.
+    var allowAppends = false
 
     /// What the server holds once the upload completed.
     struct Done {
@@ -142,7 +146,7 @@ struct FileUploader {
         let work = {
             while let index = progress.take() {
                 do {
-                    guard job.file.isUnchanged(since: session.identity) else { throw FileChanged() }
+                    guard job.file.isUnchanged(since: session.identity, allowingAppends: self.allowAppends) else { throw FileChanged() }
                     let sent = try self.sendChunk(index, of: plan, session: session, job: job)
                     CrashHook.reached(.afterReply)
                     // Acknowledged only after HTTP 200 with code 0, durably, before the chunk counts as done.
@@ -200,13 +204,18 @@ struct FileUploader {
                 try client.uploadChunk(sessionID: session.sessionID, index: index, fd: job.file.fd, offset: offset, length: length,
                                        expectedDuration: throughput.expectedSeconds(for: length)) { n in
                     if index == plan.lastIndex, bytes < length / 2, n >= length / 2 { CrashHook.reached(.lastChunk) }
+                    self.control.board.add(job.record.id, n - bytes)
+                    // Charged before the next buffer goes: curl asks for it right after this returns.
+                    self.control.throttle(min(64 << 10, length - n))
                     bytes = n
-                    return true
+                    return !self.control.isStopping
                 }
                 throughput.record(bytes: length, seconds: Date().timeIntervalSince(started))
                 return sent + length
             } catch let error as CloudreveError {
                 sent += bytes
+                control.board.add(job.record.id, -bytes)
+                if control.isStopping { throw Stopped() }
                 switch error.code {
                 case 40011, 40016:
                     throw SessionLost(reason: "the upload session is gone on the server (\(error))")

@@ -102,6 +102,30 @@ public final class Journal: @unchecked Sendable {
         }
     }
 
+    /// A file, or a folder and everything under it, was moved within the root (and on the server):
+    /// the records follow, keeping what the server holds. Returns how many records moved.
+    @discardableResult
+    public func move(root: String, from: String, to: String) throws -> Int {
+        try writing {
+            // substr on bytes (BLOB casts) so that a prefix test never folds NFC and NFD together.
+            try database.run("""
+                UPDATE files SET path = ?3 || CAST(substr(CAST(path AS BLOB), length(CAST(?2 AS BLOB)) + 1) AS TEXT)
+                WHERE root = ?1 AND (path = ?2 OR substr(CAST(path AS BLOB), 1, length(CAST(?2 AS BLOB)) + 1) = CAST(?2 || '/' AS BLOB))
+                """, [.text(root), .text(from), .text(to)])
+        }
+    }
+
+    /// Records of `path` and, if it is a folder, of everything under it.
+    public func records(root: String, under path: String) throws -> [FileRecord] {
+        try locked {
+            try database.query("""
+                SELECT \(JournalRows.fileColumns) FROM files
+                WHERE root = ?1 AND (path = ?2 OR substr(CAST(path AS BLOB), 1, length(CAST(?2 AS BLOB)) + 1) = CAST(?2 || '/' AS BLOB))
+                ORDER BY path
+                """, [.text(root), .text(path)], read: JournalRows.file)
+        }
+    }
+
     /// Every failed file back to `pending` (`crsync retry`); returns how many.
     @discardableResult
     public func retryFailed() throws -> Int {

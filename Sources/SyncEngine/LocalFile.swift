@@ -27,10 +27,15 @@ final class LocalFile {
 
     /// Whether the path still names the open file unchanged: a rename-over (atomic save) swaps the inode,
     /// an append or rewrite moves size or mtime.
-    func isUnchanged(since identity: FileIdentity) -> Bool {
+    func isUnchanged(since identity: FileIdentity, allowingAppends: Bool = false) -> Bool {
         var st = stat()
-        guard stat(path, &st) == 0 else { return false }
-        return Scanner.identity(of: st) == identity && (try? self.identity()) == identity
+        guard stat(path, &st) == 0, let open = try? self.identity() else { return false }
+        let named = Scanner.identity(of: st)
+        if allowingAppends {
+            return named.device == identity.device && named.inode == identity.inode && open.inode == identity.inode
+                && open.size >= identity.size
+        }
+        return named == identity && open == identity
     }
 }
 

@@ -43,10 +43,10 @@ struct Sync: ParsableCommand {
             var options = SyncOptions()
             options.workers = workers
             var events = SyncEvents()
-            events.uploaded = { path, bytes in print("uploaded \(path) (\(formatBytes(bytes)))") }
+            events.uploaded = { path, bytes, _ in print("uploaded \(path) (\(formatBytes(bytes)))") }
             events.failed = { path, reason in complain("failed: \(path): \(reason)") }
             let started = Date()
-            let report = try SyncPass(client: client, journal: journal, root: root, options: options, events: events).run()
+            let report = try RootSync(client: client, journal: journal, root: root, options: options, events: events).reconcile()
             printSummary(report, seconds: Date().timeIntervalSince(started))
             if !report.failed.isEmpty { throw ExitCode(ExitStatus.someFilesFailed) }
         } catch let exit as ExitCode {

@@ -83,3 +83,22 @@ final class ChunkPlanTests: XCTestCase {
         XCTAssertEqual(backoffDelay(attempt: 20, base: 1, cap: 30, random: 0.999), 30, accuracy: 0.1)
     }
 }
+
+final class JournalMoveTests: XCTestCase {
+    func testMovingAFolderCarriesEveryRecordByteExactly() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("crsync-move-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let journal = try Journal(path: dir + "/j.sqlite")
+        let id = FileIdentity(device: 1, inode: 1, size: 1, mtimeNs: 1)
+        for path in ["caf\u{E9}/a.txt", "caf\u{E9}/sub/b.txt", "cafe\u{301}/c.txt", "caf\u{E9}x/d.txt", "caf\u{E9}"] {
+            _ = try journal.noteScanned(root: "r", path: path, identity: id)
+        }
+        XCTAssertEqual(try journal.records(root: "r", under: "caf\u{E9}").count, 3, "the folder, its files, not the NFD twin or caf\u{E9}x")
+        XCTAssertEqual(try journal.move(root: "r", from: "caf\u{E9}", to: "日本"), 3)
+        let paths = try journal.records(root: "r").map { Array($0.path.utf8) }
+        XCTAssertTrue(paths.contains(Array("日本/a.txt".utf8)))
+        XCTAssertTrue(paths.contains(Array("日本/sub/b.txt".utf8)))
+        XCTAssertTrue(paths.contains(Array("cafe\u{301}/c.txt".utf8)))
+        XCTAssertTrue(paths.contains(Array("caf\u{E9}x/d.txt".utf8)))
+    }
+}

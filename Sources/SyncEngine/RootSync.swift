@@ -1,0 +1,265 @@
+import CloudreveAPI
+import Foundation
+
+/// Keeps one root uploaded: a whole pass (`reconcile`), or just the paths the watcher names (`upload`),
+/// local deletions (`remove`) and moves (`move`). `crsync sync` runs one reconcile; the daemon keeps one
+/// of these per root. Data flows one way: scanner or watcher → journal → workers → client.
+public final class RootSync: @unchecked Sendable {
+    public let root: SyncRoot
+    let client: CloudreveClient
+    let journal: Journal
+    let options: SyncOptions
+    let events: SyncEvents
+    let control: UploadControl
+    private var server: ServerSnapshot?
+    private let throughput = Throughput()
+
+    public init(client: CloudreveClient, journal: Journal, root: SyncRoot, options: SyncOptions, events: SyncEvents = SyncEvents(),
+                control: UploadControl = UploadControl()) {
+        self.client = client
+        self.journal = journal
+        self.root = root
+        self.options = options
+        self.events = events
+        self.control = control
+    }
+
+    /// Learns the server's release and storage policy (creating the remote root if missing). Throws for
+    /// what stops the whole root: no server, not signed in.
+    public func prepare() throws {
+        let version = try client.ping()
+        server = ServerSnapshot(version: version, policyID: try rootPolicy())
+        try Janitor(client: client, journal: journal).remember(root: root.remote)
+    }
+
+    /// A whole pass: scan, journal what was seen, apply local deletions per the root's policy, cancel stale
+    /// upload sessions, and upload everything new or changed. A file that fails is in the report.
+    public func reconcile() throws -> SyncReport {
+        if server == nil { try prepare() }
+        var report = SyncReport()
+        report.serverVersion = server?.version
+        let scan = try Scanner.scan(root: root.local)
+        report.failed += scan.problems.map { ($0.path, $0.reason) }
+        report.notes += scan.skipped.map(\.description)
+
+        var work: [FileRecord] = []
+        for record in try journal.noteScanned(root: root.key, files: scan.files) {
+            switch record.state {
+            case .synced: report.unchanged += 1
+            case .failed where record.permanentFailure:
+                report.failed.append((record.path, (record.lastError ?? "failed") + " (not retried until the file changes; `crsync retry` forces it)"))
+            default: work.append(record)
+            }
+        }
+        let seen = Set(scan.files.map { Array($0.path.utf8) })
+        let vanished = try journal.records(root: root.key).filter { !seen.contains(Array($0.path.utf8)) }
+        if !vanished.isEmpty {
+            if scan.files.isEmpty && root.deletes == .trash {
+                // An empty root with a full journal is far more likely an unmounted disk than a deliberate
+                // deletion of everything: nothing is trashed on the server.
+                report.notes.append("\(root.local) is empty: not trashing \(vanished.count) file(s) on the server; "
+                                    + "if you did empty it, delete them on the server yourself")
+            } else {
+                report.merge(try remove(vanished.map { ($0.path, false) }))
+            }
+        }
+        // After the scan, so that sessions of files that vanished or changed are among the stale ones.
+        do {
+            report.cancelledSessions = try Janitor(client: client, journal: journal).sweep(roots: [root.remote], orphans: options.cancelOrphanedUploads)
+        } catch {
+            // Housekeeping must not stop uploads; the next pass tries again.
+            report.notes.append("stale upload sessions not cleaned: \(error)")
+        }
+        report.merge(upload(work))
+        return report
+    }
+
+    /// Uploads the named files (relative paths) if they are new or changed since the journal last saw them.
+    /// `allowAppends`: the file never went quiet (a growing log); its first `size` bytes are sent even if
+    /// it grows meanwhile.
+    public func upload(paths: [String], allowAppends: Bool = false) throws -> SyncReport {
+        if server == nil { try prepare() }
+        var files: [ScannedFile] = []
+        for path in paths {
+            var st = stat()
+            guard lstat(root.local + "/" + path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { continue }
+            files.append(ScannedFile(path: path, identity: Scanner.identity(of: st)))
+        }
+        let records = try journal.noteScanned(root: root.key, files: files).filter { $0.state != .synced && !$0.permanentFailure }
+        return upload(records, allowAppends: allowAppends)
+    }
+
+    private func upload(_ records: [FileRecord], allowAppends: Bool = false) -> SyncReport {
+        var report = SyncReport()
+        guard let server else { return report }
+        let lock = NSLock()
+        let listings = FolderListings(client: client)
+        let uploader = FileUploader(client: client, journal: journal, server: server, options: options, throughput: throughput,
+                                    control: control, allowAppends: allowAppends)
+        runOnWorkers(records, count: options.workers) { record in
+            if self.control.isStopping {
+                lock.withLock { report.interrupted = true }
+                return
+            }
+            let outcome = self.sync(record, uploader: uploader, listings: listings, version: server.version)
+            lock.withLock {
+                switch outcome {
+                case .uploaded(let bytes, let sent, let conflictCopy):
+                    report.uploaded.append((record.path, bytes))
+                    report.bytesSent += sent
+                    if let conflictCopy { report.conflicts.append((record.path, conflictCopy.description)) }
+                case .adopted: report.adopted += 1
+                case .failed(let reason): report.failed.append((record.path, reason))
+                case .interrupted: report.interrupted = true
+                }
+            }
+        }
+        return report
+    }
+
+    private enum Outcome {
+        case uploaded(bytes: Int64, sent: Int64, conflictCopy: CloudrevePath?)
+        case adopted
+        case failed(String)
+        case interrupted
+    }
+
+    private func sync(_ record: FileRecord, uploader: FileUploader, listings: FolderListings, version: ServerVersion) -> Outcome {
+        let localPath = root.local + "/" + record.path
+        let remote = root.remote.appending(record.path)
+        let started = Date()
+        do {
+            if record.remote == nil, try journal.session(fileRowID: record.id) == nil,
+               let info = try listings.entry(remote), serverAlreadyHas(info, identity: record.local, version: version) {
+                try journal.markSynced(fileRowID: record.id, identity: record.local,
+                                       remote: RemoteBaseline(fileID: info.id, entity: info.primaryEntity ?? "", size: info.size,
+                                                              mtimeNs: record.local.mtimeNs))
+                return .adopted
+            }
+            control.board.begin(record.id, root: root.local, path: record.path, size: record.local.size, alreadySent: 0)
+            defer { control.board.end(record.id) }
+            let done = try uploader.upload(record: record, localPath: localPath, remote: remote)
+            try journal.markSynced(fileRowID: record.id, identity: done.identity, remote: done.remote)
+            events.uploaded(record.path, done.identity.size, Date().timeIntervalSince(started))
+            return .uploaded(bytes: done.identity.size, sent: done.bytesSent, conflictCopy: done.conflictCopy)
+        } catch is Stopped {
+            return .interrupted
+        } catch {
+            let failure = error as? UploadFailure
+                ?? UploadFailure(reason: "\(error)", permanent: (error as? CloudreveError)?.isPermanentForFile ?? false)
+            let retryAt = Date().addingTimeInterval(backoffDelay(attempt: record.attempts + 1, base: 30, cap: 3600, random: Double.random(in: 0..<1)))
+            try? journal.markFailed(fileRowID: record.id, reason: failure.reason, permanent: failure.permanent,
+                                    nextAttemptAt: failure.permanent ? nil : retryAt)
+            events.failed(record.path, failure.reason)
+            return .failed(failure.reason)
+        }
+    }
+
+    /// Local deletions (relative paths; folders include everything under them). With `deletes = "trash"`
+    /// what the server holds goes to its trash — a whole folder in one call — otherwise it stays there;
+    /// either way the journal forgets it.
+    public func remove(_ paths: [(path: String, isDirectory: Bool)]) throws -> SyncReport {
+        var report = SyncReport()
+        let topmost = topmostPaths(paths.map(\.path))
+        var onServer: [String] = []
+        var forgotten: [FileRecord] = []
+        for path in topmost {
+            let records = try journal.records(root: root.key, under: path)
+            forgotten += records
+            // A folder is trashed as one item when anything under it was uploaded; a file when it was.
+            if records.contains(where: { $0.remote != nil }) { onServer.append(path) }
+        }
+        if root.deletes == .trash, !onServer.isEmpty {
+            for batch in stride(from: 0, to: onServer.count, by: 1000).map({ Array(onServer[$0..<min($0 + 1000, onServer.count)]) }) {
+                do {
+                    try client.delete(batch.map { root.remote.appending($0) })
+                    report.trashed += batch
+                } catch CloudreveError.api(40016, _, _, _) where batch.count == 1 {
+                    // Already gone on the server.
+                } catch {
+                    report.failed += batch.map { ($0, "could not move to the server's trash: \(error)") }
+                    return report
+                }
+            }
+        }
+        for record in forgotten { try journal.forget(fileRowID: record.id) }
+        return report
+    }
+
+    /// A file or folder moved within the root: moved (and renamed) on the server, so no byte is sent
+    /// again. Returns false when the server holds nothing to move, or refused: the caller uploads `to`
+    /// afresh and removes `from` instead.
+    public func move(from: String, to: String) throws -> Bool {
+        let records = try journal.records(root: root.key, under: from)
+        guard records.contains(where: { $0.remote != nil }), try journal.records(root: root.key, under: to).isEmpty else { return false }
+        if server == nil { try prepare() }
+        let source = root.remote.appending(from)
+        let target = root.remote.appending(to)
+        do {
+            if source.parent.uri != target.parent.uri {
+                try client.createFolder(target.parent)
+                try client.move([source], into: target.parent)
+            }
+            if source.name != target.name {
+                try client.rename(target.parent.appending(source.name), to: target.name)
+            }
+        } catch let error as CloudreveError {
+            events.note("could not move \(from) to \(to) on the server (\(error)); uploading it again instead")
+            return false
+        }
+        try journal.move(root: root.key, from: from, to: to)
+        return true
+    }
+
+    /// The policy id from the root's listing, creating the root when it is missing.
+    private func rootPolicy() throws -> String? {
+        do {
+            return try client.list(root.remote).storagePolicy?.id
+        } catch CloudreveError.api(40016, _, _, _) {
+            try client.createFolder(root.remote)
+            return try client.list(root.remote).storagePolicy?.id
+        }
+    }
+}
+
+/// The paths not under another path of the list: deleting a folder covers what is inside it.
+func topmostPaths(_ paths: [String]) -> [String] {
+    let sorted = paths.map { Array($0.utf8) }.sorted { $0.lexicographicallyPrecedes($1) }
+    var kept: [[UInt8]] = []
+    for path in sorted {
+        if let last = kept.last, path.count > last.count, path.starts(with: last + [UInt8(ascii: "/")]) { continue }
+        if kept.last == path { continue }
+        kept.append(path)
+    }
+    return kept.map { String(decoding: $0, as: UTF8.self) }
+}
+
+/// Remote folder listings fetched at most once per pass, for files the journal has no record of.
+final class FolderListings: @unchecked Sendable {
+    private let client: CloudreveClient
+    private let lock = NSLock()
+    /// Keyed by the folder's encoded URI; names by their bytes, since NFC and NFD spellings differ.
+    private var folders: [String: [[UInt8]: FileInfo]] = [:]
+
+    init(client: CloudreveClient) { self.client = client }
+
+    func entry(_ path: CloudrevePath) throws -> FileInfo? {
+        let folder = path.parent.uri
+        if let cached = lock.withLock({ folders[folder] }) { return cached[Array(path.name.utf8)] }
+        var entries: [[UInt8]: FileInfo] = [:]
+        do {
+            for info in try client.list(path.parent).files { entries[Array(info.name.utf8)] = info }
+        } catch CloudreveError.api(40016, _, _, _) {
+            // A folder not yet on the server: nothing in it to skip.
+        }
+        lock.withLock { folders[folder] = entries }
+        return entries[Array(path.name.utf8)]
+    }
+}
+
+public enum DeletePolicy: String, Sendable {
+    /// Local deletions go to the server's trash (recoverable there).
+    case trash
+    /// The server keeps what the disk lost (backups).
+    case keep
+}
