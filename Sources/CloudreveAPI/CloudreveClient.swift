@@ -111,6 +111,14 @@ public final class CloudreveClient: @unchecked Sendable {
         return listing
     }
 
+    /// What is in the trash (`cloudreve://trash`): items carry their original URI in `sys:restore_uri`.
+    public func listTrash() throws -> [FileInfo] {
+        guard let page: ListReply = try authed("GET", "/file", query: [("uri", "cloudreve://trash"), ("page_size", "1000")]) else {
+            throw CloudreveError.malformed(path: "/file", detail: "no listing")
+        }
+        return page.files
+    }
+
     /// Creates a folder and its missing parents; an existing folder is returned as is.
     @discardableResult
     public func createFolder(_ path: CloudrevePath) throws -> FileInfo? {

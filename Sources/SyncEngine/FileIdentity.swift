@@ -1,6 +1,6 @@
 /// What the local file system says about a file, enough to notice that it changed.
 /// Two scans that see the same identity saw the same content, short of someone resetting mtime by hand.
-public struct FileIdentity: Equatable, Codable, Sendable {
+public struct FileIdentity: Hashable, Codable, Sendable {
     public var device: UInt64
     public var inode: UInt64
     public var size: Int64

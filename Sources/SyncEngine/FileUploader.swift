@@ -235,6 +235,7 @@ struct FileUploader {
                     guard attempt < options.maxChunkAttempts else {
                         throw UploadFailure(reason: "gave up after \(attempt) attempts: \(error)", permanent: false)
                     }
+                    control.metrics?.add(.chunkRetries)
                     Thread.sleep(forTimeInterval: backoffDelay(attempt: attempt, base: options.backoffBase, cap: options.backoffCap,
                                                                random: Double.random(in: 0..<1)))
                 }

@@ -126,6 +126,13 @@ public final class Journal: @unchecked Sendable {
         }
     }
 
+    /// Every root the journal has records of.
+    public func rootKeys() throws -> [String] {
+        try locked {
+            try database.query("SELECT DISTINCT root FROM files ORDER BY root") { $0.string(0) ?? "" }
+        }
+    }
+
     /// Every failed file back to `pending` (`crsync retry`); returns how many.
     @discardableResult
     public func retryFailed() throws -> Int {

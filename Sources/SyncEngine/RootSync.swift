@@ -11,11 +11,18 @@ public final class RootSync: @unchecked Sendable {
     let options: SyncOptions
     let events: SyncEvents
     let control: UploadControl
+    /// The root's `exclude` patterns plus the temporary-file defaults.
+    public let filter: PathFilter
     private var server: ServerSnapshot?
     private let throughput = Throughput()
 
     public init(client: CloudreveClient, journal: Journal, root: SyncRoot, options: SyncOptions, events: SyncEvents = SyncEvents(),
-                control: UploadControl = UploadControl()) {
+                control: UploadControl = UploadControl()) throws {
+        do {
+            filter = try PathFilter(patterns: root.exclude)
+        } catch {
+            throw CloudreveError.usage("\(root.local): \(error)")
+        }
         self.client = client
         self.journal = journal
         self.root = root
@@ -38,7 +45,7 @@ public final class RootSync: @unchecked Sendable {
         if server == nil { try prepare() }
         var report = SyncReport()
         report.serverVersion = server?.version
-        let scan = try Scanner.scan(root: root.local)
+        let scan = try Scanner.scan(root: root.local, filter: filter)
         report.failed += scan.problems.map { ($0.path, $0.reason) }
         report.notes += scan.skipped.map(\.description)
 
@@ -52,7 +59,14 @@ public final class RootSync: @unchecked Sendable {
             }
         }
         let seen = Set(scan.files.map { Array($0.path.utf8) })
-        let vanished = try journal.records(root: root.key).filter { !seen.contains(Array($0.path.utf8)) }
+        var vanished = try journal.records(root: root.key).filter { !seen.contains(Array($0.path.utf8)) }
+        // A vanished file whose exact identity (device, inode, size, mtime) reappears under a new name was
+        // renamed or moved while nobody watched: moved on the server, nothing sent again.
+        for (source, target) in renamesAmong(vanished: vanished, new: work) where try move(from: source.path, to: target.path) {
+            vanished.removeAll { $0.id == source.id }
+            work.removeAll { Array($0.path.utf8) == Array(target.path.utf8) }
+            report.unchanged += 1
+        }
         if !vanished.isEmpty {
             if scan.files.isEmpty && root.deletes == .trash {
                 // An empty root with a full journal is far more likely an unmounted disk than a deliberate
@@ -70,8 +84,33 @@ public final class RootSync: @unchecked Sendable {
             // Housekeeping must not stop uploads; the next pass tries again.
             report.notes.append("stale upload sessions not cleaned: \(error)")
         }
+        control.metrics?.set(.filesPending, Double(work.count))
+        control.metrics?.add(.sessionsCancelled, Double(report.cancelledSessions.count))
         report.merge(upload(work))
+        control.metrics?.set(.filesPending, 0)
+        if !report.interrupted {
+            try journal.setSetting(RootSync.lastPassKey + root.key, ISO8601DateFormatter().string(from: Date()))
+        }
         return report
+    }
+
+    /// Settings key prefix of when each root's last whole pass completed.
+    public static let lastPassKey = "last_pass:"
+
+    /// What a reconcile would do, changing nothing (`--dry-run`): uploads, and local deletions that
+    /// would go to the server's trash (or only be forgotten).
+    public func dryRun() throws -> (upload: [(path: String, bytes: Int64)], delete: [String], problems: [ScanProblem]) {
+        let scan = try Scanner.scan(root: root.local, filter: filter)
+        var upload: [(String, Int64)] = []
+        for file in scan.files {
+            let record = try journal.record(root: root.key, path: file.path)
+            if record == nil || record?.local != file.identity || record?.state != .synced {
+                upload.append((file.path, file.identity.size))
+            }
+        }
+        let seen = Set(scan.files.map { Array($0.path.utf8) })
+        let vanished = try journal.records(root: root.key).filter { !seen.contains(Array($0.path.utf8)) && $0.remote != nil }
+        return (upload, root.deletes == .trash ? topmostPaths(vanished.map(\.path)) : [], scan.problems)
     }
 
     /// Uploads the named files (relative paths) if they are new or changed since the journal last saw them.
@@ -82,7 +121,8 @@ public final class RootSync: @unchecked Sendable {
         var files: [ScannedFile] = []
         for path in paths {
             var st = stat()
-            guard lstat(root.local + "/" + path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { continue }
+            guard lstat(root.local + "/" + path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG,
+                  !excludedWithFolders(path) else { continue }
             files.append(ScannedFile(path: path, identity: Scanner.identity(of: st)))
         }
         let records = try journal.noteScanned(root: root.key, files: files).filter { $0.state != .synced && !$0.permanentFailure }
@@ -96,6 +136,7 @@ public final class RootSync: @unchecked Sendable {
         let listings = FolderListings(client: client)
         let uploader = FileUploader(client: client, journal: journal, server: server, options: options, throughput: throughput,
                                     control: control, allowAppends: allowAppends)
+        if !records.isEmpty { events.planned(records.count, records.reduce(0) { $0 + $1.local.size }) }
         runOnWorkers(records, count: options.workers) { record in
             if self.control.isStopping {
                 lock.withLock { report.interrupted = true }
@@ -141,6 +182,9 @@ public final class RootSync: @unchecked Sendable {
             let done = try uploader.upload(record: record, localPath: localPath, remote: remote)
             try journal.markSynced(fileRowID: record.id, identity: done.identity, remote: done.remote)
             events.uploaded(record.path, done.identity.size, Date().timeIntervalSince(started))
+            control.metrics?.add(.filesUploaded)
+            control.metrics?.add(.bytesSent, Double(done.bytesSent))
+            control.metrics?.observe(.uploadDuration, Date().timeIntervalSince(started))
             return .uploaded(bytes: done.identity.size, sent: done.bytesSent, conflictCopy: done.conflictCopy)
         } catch is Stopped {
             return .interrupted
@@ -151,6 +195,7 @@ public final class RootSync: @unchecked Sendable {
             try? journal.markFailed(fileRowID: record.id, reason: failure.reason, permanent: failure.permanent,
                                     nextAttemptAt: failure.permanent ? nil : retryAt)
             events.failed(record.path, failure.reason)
+            control.metrics?.add(.filesFailed)
             return .failed(failure.reason)
         }
     }
@@ -211,6 +256,16 @@ public final class RootSync: @unchecked Sendable {
         return true
     }
 
+    /// Whether `path` or any folder above it is excluded.
+    private func excludedWithFolders(_ path: String) -> Bool {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: true)
+        for end in parts.indices {
+            let prefix = parts[...end].joined(separator: "/")
+            if filter.excludes(prefix, isDirectory: end < parts.count - 1) { return true }
+        }
+        return false
+    }
+
     /// The policy id from the root's listing, creating the root when it is missing.
     private func rootPolicy() throws -> String? {
         do {
@@ -219,6 +274,18 @@ public final class RootSync: @unchecked Sendable {
             try client.createFolder(root.remote)
             return try client.list(root.remote).storagePolicy?.id
         }
+    }
+}
+
+/// Pairs files that vanished with new files of the same identity: renames done while unwatched.
+func renamesAmong(vanished: [FileRecord], new: [FileRecord]) -> [(FileRecord, FileRecord)] {
+    let candidates = vanished.filter { $0.remote != nil && $0.state == .synced }
+    var byIdentity: [FileIdentity: FileRecord] = [:]
+    for record in candidates { byIdentity[record.local] = record }
+    return new.compactMap { target in
+        guard target.remote == nil, let source = byIdentity[target.local] else { return nil }
+        byIdentity[target.local] = nil
+        return (source, target)
     }
 }
 

@@ -9,12 +9,13 @@ import Glibc
 public enum Scanner {
     /// Scans `root`. Throws `ScanError` only if the root itself cannot be read; anything below it that
     /// cannot be read, or has a name Cloudreve refuses, becomes a problem while the rest is still scanned.
-    public static func scan(root: String) throws -> ScanResult {
+    /// Paths `filter` excludes are passed over silently, and excluded folders are not entered.
+    public static func scan(root: String, filter: PathFilter = .none) throws -> ScanResult {
         let fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else {
             throw ScanError(root: root, reason: rootReason(errno))
         }
-        var walk = Walk()
+        var walk = Walk(filter: filter)
         walk.folder(fd, at: [])
         return walk.result()
     }
@@ -76,6 +77,7 @@ public enum Scanner {
 
 /// The state of one scan: what has been found so far, keyed by raw relative path bytes.
 private struct Walk {
+    let filter: PathFilter
     var files: [(path: [UInt8], identity: FileIdentity)] = []
     var problems: [(path: [UInt8], reason: String)] = []
     var skipped: [(path: [UInt8], reason: String)] = []
@@ -99,6 +101,8 @@ private struct Walk {
                 if code != ENOENT { problems.append((child, Scanner.reason(code, cannot: "inspect this entry"))) }
                 continue
             }
+            let kind = info.st_mode & S_IFMT
+            if filter.excludes(String(decoding: child, as: UTF8.self), isDirectory: kind == S_IFDIR) { continue }
             switch Scanner.classify(name: name, mode: info.st_mode) {
             case .file:
                 // lstat needs no read permission on the file; the upload will. Catch it here, with a reason.

@@ -7,8 +7,12 @@ public final class UploadControl: @unchecked Sendable {
     private var stopping = false
     private var throttleBytes: (@Sendable (Int64) -> Void)?
     public let board = ProgressBoard()
+    /// Counters for `/metrics`, when enabled.
+    public let metrics: Metrics?
 
-    public init() {}
+    public init(metrics: Metrics? = nil) {
+        self.metrics = metrics
+    }
 
     /// Asks every upload to stop: requests in flight are aborted (their chunk is simply not acknowledged)
     /// and no new file starts.

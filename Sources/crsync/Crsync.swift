@@ -9,7 +9,7 @@ struct Crsync: ParsableCommand {
         error; 4 not signed in (run `crsync login`).
         """,
         version: crsyncVersion,
-        subcommands: [Login.self, Logout.self, Sync.self, Sessions.self, Retry.self, Version.self]
+        subcommands: [Login.self, Logout.self, Run.self, Sync.self, Status.self, Sessions.self, Retry.self, Config.self, Init.self, Version.self]
     )
 }
 

@@ -5,49 +5,74 @@ import SyncEngine
 
 struct Sync: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Upload a folder once: everything new or changed, then a summary.",
+        abstract: "One pass: upload everything new or changed, then a summary.",
         discussion: """
-        Copies LOCAL into REMOTE (deleted local files are not deleted on the server). A file already \
-        uploaded and unchanged since costs no request. Interrupted uploads resume from the last chunk the \
-        server acknowledged. REMOTE names are plain, e.g. "cloudreve://my/My Documents".
-        Exit codes: 0 everything arrived, 1 some files failed, 2 usage error, 4 not signed in.
+        Without arguments, every folder of the configuration, each following its `deletes` setting. With \
+        LOCAL and REMOTE, that folder alone; it copies (local deletions are not propagated unless \
+        --deletes trash). A file already uploaded and unchanged costs no request; interrupted uploads resume \
+        from the last chunk the server acknowledged. REMOTE names are plain: "cloudreve://my/My Documents".
+        Exit codes: 0 everything arrived, 1 some files failed (each named), 2 usage or configuration error, \
+        4 sign-in needed (run `crsync login`), 130/143 interrupted by SIGINT/SIGTERM.
         """)
 
-    @Argument(help: ArgumentHelp("The local folder to upload.", valueName: "LOCAL"))
-    var local: String
+    @Argument(help: ArgumentHelp("A local folder to upload (default: the configured folders).", valueName: "LOCAL"))
+    var local: String?
 
     @Argument(help: ArgumentHelp("Where it goes, e.g. cloudreve://my/Backups/laptop.", valueName: "REMOTE"))
-    var remote: String
+    var remote: String?
 
-    @Option(help: ArgumentHelp("Server address; must be the one signed in to (default: that one).", valueName: "URL"))
+    @Option(help: ArgumentHelp("Server address, with LOCAL REMOTE: must be the one signed in to (default: that one).", valueName: "URL"))
     var server: String?
 
-    @Option(help: "Files uploaded at once.")
-    var workers = 4
+    @Option(help: ArgumentHelp("With LOCAL REMOTE: what a local deletion does on the server, trash or keep.", valueName: "POLICY"))
+    var deletes = "keep"
 
+    @Option(help: "Files uploaded at once (default: the configuration's, else 4).")
+    var workers: Int?
+
+    @Flag(help: "List what would be uploaded and deleted; change nothing.")
+    var dryRun = false
+
+    @Flag(help: "Print one JSON event per line instead of text.")
+    var json = false
+
+    @OptionGroup var configOptions: ConfigOptions
     @OptionGroup var state: StateOptions
 
     func validate() throws {
-        guard (1...64).contains(workers) else { throw ValidationError("--workers must be between 1 and 64") }
+        if let workers, !(1...64).contains(workers) { throw ValidationError("--workers must be between 1 and 64") }
+        if (local == nil) != (remote == nil) { throw ValidationError("give both LOCAL and REMOTE, or neither (then the configured folders are synced)") }
+        if DeletePolicy(rawValue: deletes) == nil { throw ValidationError("--deletes must be trash or keep") }
     }
 
     func run() throws {
+        let output = PassOutput(json: json)
+        let control = UploadControl()
+        let signals = SignalWatch([SIGTERM, SIGINT]) { _ in control.stop() }
+        defer { signals.cancel() }
         do {
-            let root = SyncRoot(local: absolutePath(local), remote: try CloudrevePath(parsing: remote))
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: root.local, isDirectory: &isDirectory), isDirectory.boolValue else {
-                throw UsageError(message: "\(root.local) is not a folder")
-            }
-            let client = try state.signedInClient(server: server)
-            let journal = try state.openJournal()
-            var options = SyncOptions()
-            options.workers = workers
-            var events = SyncEvents()
-            events.uploaded = { path, bytes, _ in print("uploaded \(path) (\(formatBytes(bytes)))") }
-            events.failed = { path, reason in complain("failed: \(path): \(reason)") }
+            let progress = output.isTerminal && !output.json ? ProgressLine(board: control.board) : nil
+            let (roots, upload) = try prepareRoots(output: output, control: control, progress: progress)
+            if dryRun { return try printDryRun(roots, output: output) }
+            if let schedule = upload?.bandwidth { control.setThrottle(limiter(for: schedule)) }
+            let publisher = StatusPublisher(stateDirectory: state.directory, board: control.board, command: "sync")
+            publisher.start()
+            progress?.start()
+            var report = SyncReport()
             let started = Date()
-            let report = try RootSync(client: client, journal: journal, root: root, options: options, events: events).reconcile()
-            printSummary(report, seconds: Date().timeIntervalSince(started))
+            for root in roots {
+                if control.isStopping { break }
+                do {
+                    report.merge(try root.reconcile())
+                } catch let error as CloudreveError {
+                    if case .notSignedIn = error { throw error }
+                    report.failed.append((root.root.local, "\(error)"))
+                }
+            }
+            progress?.stop()
+            publisher.stop()
+            output.summary(report, seconds: Date().timeIntervalSince(started))
+            if let code = signals.interruptionExitCode { throw ExitCode(code) }
             if !report.failed.isEmpty { throw ExitCode(ExitStatus.someFilesFailed) }
         } catch let exit as ExitCode {
             throw exit
@@ -56,29 +81,39 @@ struct Sync: ParsableCommand {
         }
     }
 
-    private func printSummary(_ report: SyncReport, seconds: TimeInterval) {
-        for note in report.notes { print("skipped \(note)") }
-        let bytes = report.uploaded.reduce(0) { $0 + $1.bytes }
-        var line = "\(report.uploaded.count) uploaded (\(formatBytes(bytes)) in \(String(format: "%.1f", seconds)) s), "
-            + "\(report.unchanged + report.adopted) unchanged, \(report.failed.count) failed"
-        if let version = report.serverVersion { line += " [Cloudreve \(version)]" }
-        print(line)
-        for conflict in report.conflicts {
-            print("conflict: \(conflict.path) changed on the server since our last upload; theirs kept, ours uploaded as \(conflict.copy)")
+    /// The ad-hoc folder, or every configured one, each with its signed-in client.
+    private func prepareRoots(output: PassOutput, control: UploadControl, progress: ProgressLine?) throws -> ([RootSync], UploadSettings?) {
+        var events = SyncEvents()
+        events.uploaded = { path, bytes, seconds in
+            output.uploaded(path, bytes, seconds)
+            progress?.finished(bytes)
         }
-        for cancelled in report.cancelledSessions { print("cancelled stale upload session: \(CloudrevePath(uriOrRaw: cancelled))") }
-        // Failures again at the end, where a person looks; each names the path and the reason.
-        for failure in report.failed { complain("not uploaded: \(failure.path): \(failure.reason)") }
+        events.planned = { files, bytes in progress?.planned(files, bytes) }
+        events.failed = { path, reason in output.failed(path, reason) }
+        events.note = { message in output.note(message) }
+        if let local, let remote {
+            let root = SyncRoot(local: absolutePath(local), remote: try CloudrevePath(parsing: remote), deletes: DeletePolicy(rawValue: deletes)!)
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: root.local, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw UsageError(message: "\(root.local) is not a folder")
+            }
+            var options = SyncOptions()
+            options.workers = workers ?? 4
+            let client = try state.signedInClient(server: server)
+            return ([try RootSync(client: client, journal: try state.openJournal(), root: root, options: options, events: events, control: control)], nil)
+        }
+        let config = try configOptions.load()
+        var options = SyncOptions(config.upload)
+        if let workers { options.workers = workers }
+        return (try state.roots(of: config, options: options, events: events, control: control), config.upload)
     }
-}
 
-func formatBytes(_ bytes: Int64) -> String {
-    let units = ["B", "KiB", "MiB", "GiB", "TiB"]
-    var value = Double(bytes)
-    var unit = 0
-    while value >= 1024, unit < units.count - 1 {
-        value /= 1024
-        unit += 1
+    private func printDryRun(_ roots: [RootSync], output: PassOutput) throws {
+        for root in roots {
+            let plan = try root.dryRun()
+            for item in plan.upload { output.plan("would upload", root.root.local + "/" + item.path, item.bytes) }
+            for path in plan.delete { output.plan("would move to the server's trash", root.root.remote.appending(path).description, nil) }
+            for problem in plan.problems { output.plan("cannot upload (\(problem.reason))", root.root.local + "/" + problem.path, nil) }
+        }
     }
-    return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
 }

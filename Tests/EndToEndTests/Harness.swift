@@ -212,3 +212,40 @@ func writeFile(_ path: String, _ bytes: [UInt8]) throws {
     try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
     guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else { throw HarnessError("cannot write \(path)") }
 }
+
+extension Scenario {
+    /// Writes a configuration for this scenario's server and returns its path.
+    func writeConfig(_ body: String, name: String = "config.toml") throws -> String {
+        let path = scratch + "/" + name
+        let text = """
+            [server]
+            url = "\(server.url)"
+            email = "\(DevServerProcess.email)"
+
+            \(body)
+            """
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// Starts `crsync run` with `config`; logs go to the child's stderr file.
+    func startDaemon(config: String, environment: [String: String] = [:]) throws -> ChildProcess {
+        try start(["run", "--config", config], environment: environment)
+    }
+
+    /// The file on the server, if it is there complete (not a placeholder).
+    func remoteFile(_ remote: String) throws -> FileInfo? {
+        let info = try server.client().fileInfoIfExists(try CloudrevePath(parsing: remote))
+        return info?.uploadSessionID == nil ? info : nil
+    }
+}
+
+/// Polls `condition` every 100 ms until it holds or `timeout` passes; returns whether it held.
+func eventually(timeout: TimeInterval, _ condition: () throws -> Bool) rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if try condition() { return true }
+        usleep(100_000)
+    }
+    return try condition()
+}

@@ -1,0 +1,50 @@
+import ArgumentParser
+import Foundation
+import SyncEngine
+
+struct Config: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Work with the configuration file.",
+        subcommands: [Check.self])
+
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Validate the configuration and print it as crsync reads it, every default spelled out.",
+            discussion: "Exit 0 when valid; 2 with the file, line and key of the first problem otherwise.")
+
+        @OptionGroup var configOptions: ConfigOptions
+
+        func run() throws {
+            do {
+                let config = try configOptions.load()
+                print("# \(config.path) is valid; effective configuration:")
+                print(config.rendered())
+            } catch {
+                throw fail(error)
+            }
+        }
+    }
+}
+
+struct Init: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write a commented starter configuration (it will not overwrite one).")
+
+    @OptionGroup var configOptions: ConfigOptions
+
+    func run() throws {
+        let path = configOptions.path
+        if FileManager.default.fileExists(atPath: path) {
+            complain("\(path) already exists; not overwriting it (check it with `crsync config check`)")
+            throw ExitCode(ExitStatus.usage)
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try CrsyncConfig.starter.write(toFile: path, atomically: true, encoding: .utf8)
+        } catch {
+            complain("cannot write \(path): \(error.localizedDescription)")
+            throw ExitCode(ExitStatus.usage)
+        }
+        print("Wrote \(path). Edit the server and folders, then: crsync login, crsync config check, crsync run")
+    }
+}
