@@ -19,7 +19,8 @@ private let unitSeconds: [String: TimeInterval] = ["ms": 0.001, "s": 1, "m": 60,
 
 /// Seconds from a duration string.
 public func parseDuration(_ text: String) throws -> TimeInterval {
-    let trimmed = text.trimmingCharacters(in: .whitespaces)
+    // "1h 30m" and "5 m" mean what they say; spaces only separate parts.
+    let trimmed = String(text.filter { $0 != " " && $0 != "\t" })
     guard !trimmed.isEmpty else { throw DurationError(reason: "empty duration") }
     if trimmed.hasPrefix("-") { throw DurationError(reason: "a duration cannot be negative") }
     if let seconds = Double(trimmed), trimmed.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }) {
@@ -34,13 +35,13 @@ public func parseDuration(_ text: String) throws -> TimeInterval {
         rest = rest.dropFirst(unit.count)
         guard !number.isEmpty, let value = Double(number) else {
             let at = unit.isEmpty ? String(rest.prefix(1)) : String(unit)
-            throw DurationError(reason: "expected a number before '\(at)' in \"\(trimmed)\"")
+            throw DurationError(reason: "expected a number before '\(at)' in \"\(text)\"")
         }
         guard !unit.isEmpty else {
-            throw DurationError(reason: "missing unit after \(number) in \"\(trimmed)\" (ms, s, m, h or d)")
+            throw DurationError(reason: "missing unit after \(number) in \"\(text)\" (ms, s, m, h or d)")
         }
         guard let scale = unitSeconds[String(unit)] else {
-            throw DurationError(reason: "unknown unit '\(unit)' in \"\(trimmed)\" (ms, s, m, h or d)")
+            throw DurationError(reason: "unknown unit '\(unit)' in \"\(text)\" (ms, s, m, h or d)")
         }
         total += value * scale
     }

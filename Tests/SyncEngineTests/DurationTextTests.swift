@@ -6,7 +6,7 @@ final class DurationTextTests: XCTestCase {
         let table: [(String, TimeInterval)] = [
             ("300", 300), ("2.5", 2.5), ("0", 0),
             ("300ms", 0.3), ("2s", 2), ("5m", 300), ("1h", 3600), ("1h30m", 5400), ("1d", 86_400),
-            ("1d2h3m4s5ms", 93_784.005), ("1.5h", 5400), (" 10s ", 10),
+            ("1d2h3m4s5ms", 93_784.005), ("1.5h", 5400), (" 10s ", 10), ("1h 30m", 5400),
         ]
         for (text, seconds) in table {
             XCTAssertEqual(try parseDuration(text), seconds, accuracy: 1e-9, text)
