@@ -45,6 +45,7 @@ public final class Daemon: @unchecked Sendable {
     private var stopping = false
     private var eventsSeen = 0
     private var droppingUntil: Date?
+    private var overflowReported = false
     /// Deletions wait this long so that a folder's files and the folder itself arrive as one removal.
     private let removalDelay: TimeInterval = 1
     /// Set when a root cannot go on (sign-in gone): `run` returns it.
@@ -106,9 +107,13 @@ public final class Daemon: @unchecked Sendable {
             // the overflow is reported, as IN_Q_OVERFLOW would be.
             eventsSeen += events.count
             if eventsSeen > limit, droppingUntil == nil { droppingUntil = Date().addingTimeInterval(2) }
-            if let until = droppingUntil {
-                events = Date() < until ? [] : [.overflow]
-                if Date() >= until { droppingUntil = .distantFuture }
+            if let until = droppingUntil, !overflowReported {
+                if Date() < until {
+                    events = []
+                } else {
+                    events = [.overflow] + events
+                    overflowReported = true
+                }
             }
         }
         pending.append((root, events))

@@ -323,10 +323,3 @@ final class FolderListings: @unchecked Sendable {
         return entries[Array(path.name.utf8)]
     }
 }
-
-public enum DeletePolicy: String, Sendable {
-    /// Local deletions go to the server's trash (recoverable there).
-    case trash
-    /// The server keeps what the disk lost (backups).
-    case keep
-}

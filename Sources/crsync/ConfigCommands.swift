@@ -13,12 +13,19 @@ struct Config: ParsableCommand {
             discussion: "Exit 0 when valid; 2 with the file, line and key of the first problem otherwise.")
 
         @OptionGroup var configOptions: ConfigOptions
+        @OptionGroup var state: StateOptions
 
         func run() throws {
             do {
                 let config = try configOptions.load()
                 print("# \(config.path) is valid; effective configuration:")
                 print(config.rendered())
+                // Sign-in is not configuration, but the next thing that would stop `crsync run`.
+                for profile in config.profiles.values.sorted(by: { $0.name < $1.name }) {
+                    let hint = profile.name == "default" ? "" : " --profile \(profile.name)"
+                    let signedIn = (try? state.credentialFile(profile: profile.name).load()) != nil
+                    print("# profile \(profile.name): " + (signedIn ? "signed in" : "not signed in: run `crsync login\(hint)`"))
+                }
             } catch {
                 throw fail(error)
             }
@@ -31,6 +38,7 @@ struct Init: ParsableCommand {
         abstract: "Write a commented starter configuration (it will not overwrite one).")
 
     @OptionGroup var configOptions: ConfigOptions
+    @OptionGroup var state: StateOptions
 
     func run() throws {
         let path = configOptions.path

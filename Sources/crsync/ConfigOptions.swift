@@ -57,12 +57,3 @@ extension StateOptions {
         }
     }
 }
-
-extension SyncOptions {
-    init(_ upload: UploadSettings) {
-        self.init()
-        workers = upload.workers
-        chunkConcurrency = upload.chunkConcurrency
-        cancelOrphanedUploads = upload.cancelOrphanedUploads
-    }
-}

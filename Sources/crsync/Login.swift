@@ -10,11 +10,16 @@ struct Login: ParsableCommand {
         prompt on the terminal. It is never stored: only the server's access and refresh tokens are.
         """)
 
-    @Option(help: ArgumentHelp("Server address, e.g. https://cloud.example.com.", valueName: "URL"))
-    var server: String
+    @Option(help: ArgumentHelp("Server address, e.g. https://cloud.example.com (default: the profile's url in the configuration).", valueName: "URL"))
+    var server: String?
 
-    @Option(help: "Account email.")
-    var email: String
+    @Option(help: "Account email (default: the profile's email in the configuration).")
+    var email: String?
+
+    @Option(help: ArgumentHelp("Configuration profile to sign in: \"default\" is [server], others are [servers.NAME].", valueName: "NAME"))
+    var profile = "default"
+
+    @OptionGroup var configOptions: ConfigOptions
 
     @Flag(help: "Read the password from the first line of standard input.")
     var passwordStdin = false
@@ -26,8 +31,9 @@ struct Login: ParsableCommand {
 
     func run() throws {
         do {
-            let password = try readPassword()
-            let client = CloudreveClient(server: server, credentialFile: state.credentialFile)
+            let (server, email) = try account()
+            let password = try readPassword(for: email)
+            let client = CloudreveClient(server: server, credentialFile: state.credentialFile(profile: profile))
             let version = try client.ping()
             switch try client.signIn(email: email, password: password) {
             case .signedIn: break
@@ -37,10 +43,10 @@ struct Login: ParsableCommand {
                 }
                 _ = try client.completeTwoFactor(sessionID: sessionID, otp: code, email: email)
             }
-            print("Signed in to \(client.server) (Cloudreve \(version)) as \(email); tokens saved in \(state.credentialFile.path)")
+            print("Signed in to \(client.server) (Cloudreve \(version)) as \(email); tokens saved in \(state.credentialFile(profile: profile).path)")
         } catch CloudreveError.api(let code, _, _, _) where [40080, 40022, 40017, 40018].contains(code) {
-            complain(code == 40022 ? "wrong two-factor code" : code == 40080 ? "wrong email or password for \(email)"
-                     : "the account \(email) cannot sign in (code \(code))")
+            complain(code == 40022 ? "wrong two-factor code" : code == 40080 ? "wrong email or password"
+                     : "the account cannot sign in (code \(code))")
             throw ExitCode(ExitStatus.notSignedIn)
         } catch CloudreveError.api(40026, _, _, _) {
             complain("the server asks for a captcha at sign-in, which crsync cannot solve; ask the admin to turn off login_captcha")
@@ -50,7 +56,20 @@ struct Login: ParsableCommand {
         }
     }
 
-    private func readPassword() throws -> String {
+    /// --server/--email, else the profile's from the configuration.
+    private func account() throws -> (String, String) {
+        if let server, let email { return (server, email) }
+        guard FileManager.default.fileExists(atPath: configOptions.path) else {
+            throw UsageError(message: "give --server URL and --email EMAIL (no configuration at \(configOptions.path) to take them from)")
+        }
+        let config = try configOptions.load()
+        guard let configured = config.profiles[profile] else {
+            throw UsageError(message: "\(config.path) has no profile '\(profile)' (profiles: \(config.profiles.keys.sorted().joined(separator: ", ")))")
+        }
+        return (server ?? configured.url, email ?? configured.email)
+    }
+
+    private func readPassword(for email: String) throws -> String {
         if passwordStdin {
             guard let line = readLine(strippingNewline: true), !line.isEmpty else {
                 throw UsageError(message: "--password-stdin given but standard input had no password line")

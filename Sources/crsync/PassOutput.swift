@@ -109,3 +109,15 @@ final class ProgressLine: @unchecked Sendable {
         done.wait()
     }
 }
+
+/// Bytes as a person reads them: 512 B, 1.5 MiB.
+func formatBytes(_ bytes: Int64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+    var value = Double(bytes)
+    var unit = 0
+    while value >= 1024, unit < units.count - 1 {
+        value /= 1024
+        unit += 1
+    }
+    return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
+}

@@ -33,20 +33,13 @@ struct Run: ParsableCommand {
         var config: CrsyncConfig
         do { config = try configOptions.load() } catch { throw fail(error) }
         let log = LogOutput.bootstrap(level: config.log.level, format: logFormat.flatMap(LogOutput.Format.init) ?? config.log.format.flatMap { LogOutput.Format(rawValue: $0.rawValue) })
-        var reload = false
         let metrics = Metrics()
         metrics.set(.up, 1)
         var metricsServer: MetricsServer?
         defer { metricsServer?.stop() }
         var control = UploadControl(metrics: metrics)
-        var daemon: Daemon?
-        let lock = NSLock()
-        let signals = SignalWatch([SIGTERM, SIGINT, SIGHUP]) { number in
-            lock.withLock {
-                if number == SIGHUP { reload = true }
-                daemon?.stop()
-            }
-        }
+        let slot = DaemonSlot()
+        let signals = SignalWatch([SIGTERM, SIGINT, SIGHUP]) { number in slot.stop(reloading: number == SIGHUP) }
         defer { signals.cancel() }
         log.info("crsync \(crsyncVersion) starting with \(config.path): \(config.roots.count) folder(s)")
         while true {
@@ -69,12 +62,12 @@ struct Run: ParsableCommand {
                 events.uploaded = { path, bytes, _ in log.info("uploaded \(path) (\(formatBytes(bytes)))") }
                 events.failed = { path, reason in log.error("not uploaded: \(path): \(reason)") }
                 events.note = { message in log.notice("\(message)") }
-                let roots = try state.roots(of: config, options: SyncOptions(config.upload), events: events, control: control)
+                let roots = try state.roots(of: config, options: config.upload.syncOptions, events: events, control: control)
                 current = Daemon(roots: roots, settings: Daemon.Settings(config.upload), control: control, log: log)
             } catch {
                 throw fail(error)
             }
-            lock.withLock { daemon = current }
+            slot.set(current)
             publisher.start()
             current.run()
             publisher.stop()
@@ -83,8 +76,7 @@ struct Run: ParsableCommand {
                 log.info("stopped by signal; interrupted uploads resume on the next start")
                 throw ExitCode(code)
             }
-            guard lock.withLock({ reload }) else { return }
-            lock.withLock { reload = false }
+            guard slot.takeReload() else { return }
             do {
                 config = try configOptions.load()
                 log.info("configuration reloaded from \(config.path)")
@@ -103,5 +95,28 @@ extension Daemon.Settings {
         maxDelay = upload.maxDelay
         rescanInterval = upload.rescanInterval
         unwatchedRescan = min(60, upload.rescanInterval)
+    }
+}
+
+/// The daemon running now, and whether its stop was a SIGHUP asking for a reload; set from the signal queue.
+private final class DaemonSlot: @unchecked Sendable {
+    private let lock = NSLock()
+    private var daemon: Daemon?
+    private var reload = false
+
+    func set(_ daemon: Daemon) { lock.withLock { self.daemon = daemon } }
+
+    func stop(reloading: Bool) {
+        lock.withLock {
+            if reloading { reload = true }
+            daemon?.stop()
+        }
+    }
+
+    func takeReload() -> Bool {
+        lock.withLock {
+            defer { reload = false }
+            return reload
+        }
     }
 }

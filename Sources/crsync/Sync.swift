@@ -103,7 +103,7 @@ struct Sync: ParsableCommand {
             return ([try RootSync(client: client, journal: try state.openJournal(), root: root, options: options, events: events, control: control)], nil)
         }
         let config = try configOptions.load()
-        var options = SyncOptions(config.upload)
+        var options = config.upload.syncOptions
         if let workers { options.workers = workers }
         return (try state.roots(of: config, options: options, events: events, control: control), config.upload)
     }

@@ -89,7 +89,7 @@ final class DaemonTests: XCTestCase {
         XCTAssertTrue(try eventually(timeout: 20) {
             try scenario.remoteFile("cloudreve://my/Live/x/y/z/late.txt") != nil && scenario.remoteFile("cloudreve://my/Live/w/v/late.txt") != nil
         }, daemon?.stderr ?? "")
-        let warnings = (daemon?.stderr ?? "").components(separatedBy: "max_user_watches").count - 1
+        let warnings = (daemon?.stderr ?? "").split(separator: "\n").filter { $0.contains("watch limit reached") }.count
         XCTAssertEqual(warnings, 1, daemon?.stderr ?? "")
     }
 
