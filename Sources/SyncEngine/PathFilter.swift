@@ -1,0 +1,78 @@
+/// Which paths under a sync root are left alone: gitignore-style patterns, plus editors' and browsers'
+/// temporary files unless the caller opts out.
+///
+/// The rules are gitignore(5)'s: `*`, `?`, `[abc]`, `[!a-z]`, `**/`, `/**`, `/**/`; a leading "/" or a "/"
+/// in the middle anchors a pattern to the root, otherwise it matches the name at any depth; a trailing "/"
+/// names directories only; `!pattern` takes back an earlier exclusion, and the last matching line wins.
+/// As in git, nothing inside an excluded directory can be taken back: the watcher never even looks there.
+public struct PathFilter: Sendable {
+    /// Files that exist only while a program works on another file: uploading them would race their
+    /// deletion and leave clutter on the server. `*.tmp` is deliberately not here: some programs keep real
+    /// data under that name, so a user who wants it excluded lists it.
+    public static let temporaryFileDefaults = [
+        "*.swp",        // vim swap file
+        "*~",           // emacs, gedit and many others: backup copy
+        ".~lock.*",     // LibreOffice lock file (".~lock.report.odt#")
+        "*.part",       // Firefox and others: download in progress
+        "*.crdownload", // Chrome: download in progress
+        ".#*",          // emacs lock symlink
+        "4913",         // vim's probe file, written to test that the folder is writable
+    ]
+
+    private let patterns: [PathFilterPattern]
+
+    /// A filter that excludes nothing.
+    public static let none = PathFilter(compiled: [])
+
+    /// Compiles `patterns` (one gitignore line each; blank lines and "#" comments are skipped). The
+    /// defaults come first, so a user's `!*.part` can take one of them back.
+    /// - Throws: `PathFilterError` naming the first malformed pattern, e.g. an unclosed "[".
+    public init(patterns: [String], includeDefaults: Bool = true) throws {
+        let lines = (includeDefaults ? Self.temporaryFileDefaults : []) + patterns
+        self.patterns = try lines.compactMap(PathFilterPattern.compile)
+    }
+
+    private init(compiled: [PathFilterPattern]) {
+        patterns = compiled
+    }
+
+    /// Whether `relativePath` ("/"-separated, relative to the root) is excluded, either itself or
+    /// because a directory above it is. The root ("" or ".") is never excluded.
+    public func excludes(_ relativePath: String, isDirectory: Bool) -> Bool {
+        if patterns.isEmpty { return false }
+        // Split on the scalar "/", never on Characters: a combining mark right after "/" would otherwise be
+        // glued to it and the split would miss.
+        let components = relativePath.unicodeScalars.split(separator: "/").map(Array.init)
+        if components.isEmpty || components == [["."]] { return false }
+        for depth in 1..<components.count where verdict(Array(components[..<depth]), isDirectory: true) {
+            return true
+        }
+        return verdict(components, isDirectory: isDirectory)
+    }
+
+    /// Whether some pattern's verdict depends on more than an entry's own name. Only then can moving a
+    /// directory change what is excluded inside it, so only then must the watcher look inside again.
+    var dependsOnLocation: Bool {
+        patterns.contains { pattern in
+            pattern.segments.count != 2 || pattern.segments.first != .anyDirectories
+        }
+    }
+
+    /// The last matching pattern decides; no match means included.
+    private func verdict(_ components: [[Unicode.Scalar]], isDirectory: Bool) -> Bool {
+        for pattern in patterns.reversed() where pattern.matches(components, isDirectory: isDirectory) {
+            return !pattern.negated
+        }
+        return false
+    }
+}
+
+/// A pattern that could not be compiled, and why.
+public struct PathFilterError: Error, Equatable, CustomStringConvertible {
+    public var pattern: String
+    public var reason: String
+
+    public var description: String {
+        "exclude pattern “\(pattern)” is malformed: \(reason)"
+    }
+}
