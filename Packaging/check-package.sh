@@ -92,11 +92,10 @@ echo "user crsync, /var/lib/crsync (crsync:crsync 700), /etc/crsync (root:root 7
 
 begin "systemd-analyze verify"
 if command -v systemd-analyze >/dev/null; then
-    # Without systemd as PID 1 (a container, a CI VM) verify still loads and checks the unit files
-    # offline; only lines about the missing manager, bus or runtime folder are the environment's, and
-    # those are shown but not counted. Everything else -- unknown keys, bad values, a missing
-    # ExecStart binary, a timer without its service -- fails the check, even where systemd-analyze
-    # itself only warns and exits 0.
+    # verify checks unit files offline, so it works without systemd as PID 1 (a container, a CI VM).
+    # Lines about a missing manager, bus or runtime folder are the environment's: shown, not counted.
+    # Every other line -- an unknown key, a bad value, a missing ExecStart binary -- fails the check,
+    # although systemd-analyze itself only warns about most of them and exits 0.
     export XDG_RUNTIME_DIR="$work/runtime"
     install -d -m 0700 "$XDG_RUNTIME_DIR"
     environment_noise='not been booted with systemd|Failed to connect to bus|Host is down|Failed to lookup RuntimeDirectory|Failed to initialize manager'
@@ -118,6 +117,9 @@ if command -v systemd-analyze >/dev/null; then
 else
     echo "systemd-analyze is not installed: skipped"
 fi
+
+begin "crsync runs inside the units' sandbox"
+"$packaging/sandbox-check.sh" || fail "Packaging/sandbox-check.sh failed"
 
 begin "enable, then purge (dpkg --purge crsync)"
 # Enabling works on links alone, so prerm's clean-up of them is checked even without systemd running.
