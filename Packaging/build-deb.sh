@@ -31,6 +31,10 @@ swift_libs=$(grep -E '^lib(swift|Foundation|dispatch|BlocksRuntime|_Foundation|i
 version=$("$built" version | sed -n 's/^crsync \([0-9][0-9A-Za-z.+~-]*\)$/\1/p')
 [ -n "$version" ] || die "\`$built version\` did not print \"crsync X.Y.Z\""
 arch=$(dpkg --print-architecture)
+maintainer=${CRSYNC_MAINTAINER:-crsync authors <crsync@localhost>}
+commit=$(git -C "$repo" describe --always --dirty 2>/dev/null || echo "unknown")
+# Dates inside the package come from the last commit, so rebuilding a commit does not change them.
+export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git -C "$repo" log -1 --format=%ct 2>/dev/null || date +%s)}
 deb="$outdir/crsync_${version}_${arch}.deb"
 
 stage=$(mktemp -d)
@@ -50,6 +54,10 @@ install -D -m 0644 "$packaging/crsync-user.service"   "$root/usr/lib/systemd/use
 doc="$root/usr/share/doc/crsync"
 install -D -m 0644 "$repo/LICENSE"                    "$doc/copyright"
 install -D -m 0644 "$packaging/config.example.toml"   "$doc/config.example.toml"
+# Debian wants a changelog in every package; this one names the commit the package was built from.
+printf 'crsync (%s) unstable; urgency=medium\n\n  * Built from commit %s.\n\n -- %s  %s\n' \
+    "$version" "$commit" "$maintainer" "$(date -R -u -d "@$SOURCE_DATE_EPOCH")" | gzip -9n >"$doc/changelog.gz"
+chmod 0644 "$doc/changelog.gz"
 if [ -f "$repo/README.md" ]; then
     install -D -m 0644 "$repo/README.md" "$doc/README.md"
 else
@@ -74,7 +82,7 @@ cat >"$root/DEBIAN/control" <<CONTROL
 Package: crsync
 Version: $version
 Architecture: $arch
-Maintainer: ${CRSYNC_MAINTAINER:-crsync authors <crsync@localhost>}
+Maintainer: $maintainer
 Installed-Size: $installed_kib
 Depends: $lib_depends, adduser
 Recommends: ca-certificates
@@ -90,7 +98,5 @@ Description: keeps local folders uploaded to a Cloudreve v4 server
 CONTROL
 
 mkdir -p "$outdir"
-# Dates inside the archive come from the last commit, so rebuilding a commit does not change them.
-export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git -C "$repo" log -1 --format=%ct 2>/dev/null || date +%s)}
 dpkg-deb --root-owner-group --build "$root" "$deb" >/dev/null
 echo "== built $deb ($(du -h "$deb" | cut -f1))"
