@@ -11,7 +11,6 @@
 # starts a systemd user manager for root inside a private mount namespace instead; as root, that
 # manager applies the same namespaces and seccomp filters. If it cannot, it says so and exits 0.
 set -euo pipefail
-packaging=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 unit=/lib/systemd/system/crsync-backup.service
 devserver=${1:+$(realpath "$1")}
 
@@ -51,7 +50,7 @@ else
     mkdir /run/systemd/inaccessible
     mount --bind "$XDG_RUNTIME_DIR/systemd/inaccessible" /run/systemd/inaccessible
     run=(systemd-run --user --quiet --wait --pipe --collect)
-    # A user manager puts StateDirectory= under ~/.config; /var/lib/crsync exists (postinst) and
+    # A user manager puts StateDirectory= under the home folder; /var/lib/crsync exists (postinst) and
     # ReadWritePaths= keeps it writable, which is what the system manager would give.
     drop='^StateDirectory'
 fi
