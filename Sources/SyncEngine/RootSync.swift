@@ -126,10 +126,12 @@ public final class RootSync: @unchecked Sendable {
             files.append(ScannedFile(path: path, identity: Scanner.identity(of: st)))
         }
         let records = try journal.noteScanned(root: root.key, files: files).filter { $0.state != .synced && !$0.permanentFailure }
-        return upload(records, allowAppends: allowAppends)
+        // A file that just appeared under the watcher cannot be on the server already as ours; asking
+        // would cost a listing of its folder per batch (whole passes still ask, for a lost journal).
+        return upload(records, allowAppends: allowAppends, askServerFirst: false)
     }
 
-    private func upload(_ records: [FileRecord], allowAppends: Bool = false) -> SyncReport {
+    private func upload(_ records: [FileRecord], allowAppends: Bool = false, askServerFirst: Bool = true) -> SyncReport {
         var report = SyncReport()
         guard let server else { return report }
         let lock = NSLock()
@@ -142,7 +144,7 @@ public final class RootSync: @unchecked Sendable {
                 lock.withLock { report.interrupted = true }
                 return
             }
-            let outcome = self.sync(record, uploader: uploader, listings: listings, version: server.version)
+            let outcome = self.sync(record, uploader: uploader, listings: askServerFirst ? listings : nil, version: server.version)
             lock.withLock {
                 switch outcome {
                 case .uploaded(let bytes, let sent, let conflictCopy):
@@ -165,12 +167,12 @@ public final class RootSync: @unchecked Sendable {
         case interrupted
     }
 
-    private func sync(_ record: FileRecord, uploader: FileUploader, listings: FolderListings, version: ServerVersion) -> Outcome {
+    private func sync(_ record: FileRecord, uploader: FileUploader, listings: FolderListings?, version: ServerVersion) -> Outcome {
         let localPath = root.local + "/" + record.path
         let remote = root.remote.appending(record.path)
         let started = Date()
         do {
-            if record.remote == nil, try journal.session(fileRowID: record.id) == nil,
+            if let listings, record.remote == nil, try journal.session(fileRowID: record.id) == nil,
                let info = try listings.entry(remote), serverAlreadyHas(info, identity: record.local, version: version) {
                 try journal.markSynced(fileRowID: record.id, identity: record.local,
                                        remote: RemoteBaseline(fileID: info.id, entity: info.primaryEntity ?? "", size: info.size,

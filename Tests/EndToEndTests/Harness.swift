@@ -240,12 +240,12 @@ extension Scenario {
     }
 }
 
-/// Polls `condition` every 100 ms until it holds or `timeout` passes; returns whether it held.
-func eventually(timeout: TimeInterval, _ condition: () throws -> Bool) rethrows -> Bool {
+/// Polls `condition` every `interval` until it holds or `timeout` passes; returns whether it held.
+func eventually(timeout: TimeInterval, every interval: TimeInterval = 0.1, _ condition: () throws -> Bool) rethrows -> Bool {
     let deadline = Date().addingTimeInterval(timeout)
     while Date() < deadline {
         if try condition() { return true }
-        usleep(100_000)
+        usleep(UInt32(interval * 1_000_000))
     }
     return try condition()
 }
