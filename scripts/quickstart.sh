@@ -19,10 +19,10 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 command -v swift >/dev/null || { echo "Swift 6 is needed: see https://www.swift.org/install/linux/" >&2; exit 2; }
 
-echo "== building (first build takes a few minutes)"
-swift build -c release --product crsync
-swift build -c release --product crsync-devserver
-bin=$(swift build -c release --show-bin-path)
+echo "== building (the first build takes a few minutes)"
+swift build --product crsync
+swift build --product crsync-devserver
+bin=$(swift build --show-bin-path)
 
 demo="$here/demo"
 state="$demo/state"
