@@ -46,10 +46,13 @@ public struct FileRecord: Sendable {
     public var lastError: String?
     /// The server refused in a way retrying cannot fix (name rules, size limit, quota: §8 step 6).
     public var permanentFailure: Bool
+    /// The server's code for the last failure, when it gave one (40051 is retried once quota frees).
+    public var failureCode: Int?
 
     public init(id: Int64, root: String, path: String, state: FileState, local: FileIdentity,
                 remote: RemoteBaseline?, attempts: Int, nextAttemptAt: Date?, lastError: String?,
-                permanentFailure: Bool) {
+                permanentFailure: Bool, failureCode: Int? = nil) {
+        self.failureCode = failureCode
         self.id = id
         self.root = root
         self.path = path

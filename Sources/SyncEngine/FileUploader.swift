@@ -115,7 +115,7 @@ struct FileUploader {
             }
             throw Conflict(theirs: theirs)
         } catch let error as CloudreveError {
-            throw UploadFailure(reason: error.description, permanent: error.isPermanentForFile)
+            throw UploadFailure(reason: error.description, permanent: error.isPermanentForFile, code: error.code)
         }
         let session = created.session
         try Janitor.learnTTL(from: session, createdAt: Date(), journal: journal)

@@ -84,14 +84,15 @@ public final class Journal: @unchecked Sendable {
 
     /// An attempt failed: attempts += 1. `permanent` when retrying cannot help (§8 step 6); `nextAttemptAt`
     /// is when a retry may start (nil: at once, or never if permanent).
-    public func markFailed(fileRowID: Int64, reason: String, permanent: Bool, nextAttemptAt: Date?) throws {
+    public func markFailed(fileRowID: Int64, reason: String, permanent: Bool, nextAttemptAt: Date?, code: Int? = nil) throws {
         try writing {
             try database.run("""
                 UPDATE files SET state = 'failed', attempts = attempts + 1, last_error = ?2,
-                    permanent_failure = ?3, next_attempt_at = ?4
+                    permanent_failure = ?3, next_attempt_at = ?4, failure_code = ?5
                 WHERE id = ?1
                 """,
-                [.integer(fileRowID), .text(reason), .integer(permanent ? 1 : 0), JournalRows.date(nextAttemptAt)])
+                [.integer(fileRowID), .text(reason), .integer(permanent ? 1 : 0), JournalRows.date(nextAttemptAt),
+                 code.map { .integer(Int64($0)) } ?? .null])
         }
     }
 

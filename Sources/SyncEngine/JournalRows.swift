@@ -6,7 +6,7 @@ enum JournalRows {
     static let fileColumns = """
         id, root, path, state, device, inode, size, mtime_ns,
         remote_file_id, remote_entity, remote_size, remote_mtime_ns,
-        attempts, next_attempt_at, last_error, permanent_failure
+        attempts, next_attempt_at, last_error, permanent_failure, failure_code
         """
 
     static func file(_ row: SQLiteRow) -> FileRecord {
@@ -24,7 +24,8 @@ enum JournalRows {
             attempts: Int(row.int64(12)),
             nextAttemptAt: row.isNull(13) ? nil : Date(timeIntervalSince1970: row.double(13)),
             lastError: row.string(14),
-            permanentFailure: row.int64(15) != 0)
+            permanentFailure: row.int64(15) != 0,
+            failureCode: row.isNull(16) ? nil : Int(row.int64(16)))
     }
 
     static let sessionColumns = """

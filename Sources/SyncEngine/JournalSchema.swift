@@ -64,6 +64,12 @@ enum JournalSchema {
             value TEXT NOT NULL
         ) STRICT;
         """,
+        // 2 → 3
+        """
+        -- The server's code for a failure, so that a quota refusal (40051) can be retried once the quota
+        -- frees, without parsing messages.
+        ALTER TABLE files ADD COLUMN failure_code INTEGER;
+        """,
     ]
 
     static var currentVersion: Int { steps.count }

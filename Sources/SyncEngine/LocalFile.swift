@@ -49,5 +49,7 @@ struct UploadFailure: Error, CustomStringConvertible {
     var reason: String
     /// Not worth retrying until the file or the server's quota changes (reference §8.6).
     var permanent: Bool
+    /// The server's code, when it gave one.
+    var code: Int? = nil
     var description: String { reason }
 }

@@ -50,7 +50,19 @@ public final class RootSync: @unchecked Sendable {
         report.notes += scan.skipped.map(\.description)
 
         var work: [FileRecord] = []
+        var free: Int64?? = nil  // asked at most once per pass, and only if a quota refusal is waiting
         for record in try journal.noteScanned(root: root.key, files: scan.files) {
+            if record.state == .failed, record.permanentFailure, record.failureCode == 40051 {
+                if free == nil { free = .some((try? client.capacity()).map { $0.total - $0.used }) }
+                if let room = free ?? nil, room >= record.local.size {
+                    work.append(record)  // the quota freed since (§8 step 6): worth another try
+                    continue
+                }
+            }
+            if options.honorBackoff, record.state == .failed, !record.permanentFailure, let next = record.nextAttemptAt, next > Date() {
+                report.failed.append((record.path, (record.lastError ?? "failed") + " (next try after \(next))"))
+                continue
+            }
             switch record.state {
             case .synced: report.unchanged += 1
             case .failed where record.permanentFailure:
@@ -99,18 +111,23 @@ public final class RootSync: @unchecked Sendable {
 
     /// What a reconcile would do, changing nothing (`--dry-run`): uploads, and local deletions that
     /// would go to the server's trash (or only be forgotten).
-    public func dryRun() throws -> (upload: [(path: String, bytes: Int64)], delete: [String], problems: [ScanProblem]) {
+    public func dryRun() throws -> (upload: [(path: String, bytes: Int64)], move: [(from: String, to: String)], delete: [String],
+                                    problems: [ScanProblem]) {
         let scan = try Scanner.scan(root: root.local, filter: filter)
+        let seen = Set(scan.files.map { Array($0.path.utf8) })
+        var vanished = try journal.records(root: root.key).filter { !seen.contains(Array($0.path.utf8)) && $0.remote != nil }
         var upload: [(String, Int64)] = []
+        var move: [(String, String)] = []
         for file in scan.files {
             let record = try journal.record(root: root.key, path: file.path)
-            if record == nil || record?.local != file.identity || record?.state != .synced {
+            if record == nil, let source = vanished.first(where: { $0.local == file.identity && $0.state == .synced }) {
+                move.append((source.path, file.path))
+                vanished.removeAll { $0.id == source.id }
+            } else if record == nil || record?.local != file.identity || record?.state != .synced {
                 upload.append((file.path, file.identity.size))
             }
         }
-        let seen = Set(scan.files.map { Array($0.path.utf8) })
-        let vanished = try journal.records(root: root.key).filter { !seen.contains(Array($0.path.utf8)) && $0.remote != nil }
-        return (upload, root.deletes == .trash ? topmostPaths(vanished.map(\.path)) : [], scan.problems)
+        return (upload, move, root.deletes == .trash ? topmostPaths(vanished.map(\.path)) : [], scan.problems)
     }
 
     /// Uploads the named files (relative paths) if they are new or changed since the journal last saw them.
@@ -192,10 +209,11 @@ public final class RootSync: @unchecked Sendable {
             return .interrupted
         } catch {
             let failure = error as? UploadFailure
-                ?? UploadFailure(reason: "\(error)", permanent: (error as? CloudreveError)?.isPermanentForFile ?? false)
+                ?? UploadFailure(reason: "\(error)", permanent: (error as? CloudreveError)?.isPermanentForFile ?? false,
+                                 code: (error as? CloudreveError)?.code)
             let retryAt = Date().addingTimeInterval(backoffDelay(attempt: record.attempts + 1, base: 30, cap: 3600, random: Double.random(in: 0..<1)))
             try? journal.markFailed(fileRowID: record.id, reason: failure.reason, permanent: failure.permanent,
-                                    nextAttemptAt: failure.permanent ? nil : retryAt)
+                                    nextAttemptAt: failure.permanent ? nil : retryAt, code: failure.code)
             events.failed(record.path, failure.reason)
             control.metrics?.add(.filesFailed)
             return .failed(failure.reason)

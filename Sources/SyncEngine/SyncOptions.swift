@@ -13,6 +13,9 @@ public struct SyncOptions: Sendable {
     /// First retry delay in seconds; doubles per attempt up to `backoffCap`.
     public var backoffBase: TimeInterval = 0.5
     public var backoffCap: TimeInterval = 30
+    /// Leave a failed file alone until its journaled next-attempt time (the daemon); a one-shot pass
+    /// tries every file now.
+    public var honorBackoff = false
     /// Cancel other clients' placeholders under the root once they are older than the session lifetime.
     public var cancelOrphanedUploads = true
 

@@ -62,7 +62,9 @@ struct Run: ParsableCommand {
                 events.uploaded = { path, bytes, _ in log.info("uploaded \(path) (\(formatBytes(bytes)))") }
                 events.failed = { path, reason in log.error("not uploaded: \(path): \(reason)") }
                 events.note = { message in log.notice("\(message)") }
-                let roots = try state.roots(of: config, options: config.upload.syncOptions, events: events, control: control)
+                var options = config.upload.syncOptions
+                options.honorBackoff = true  // a daemon retries failed files on their schedule, not every pass
+                let roots = try state.roots(of: config, options: options, events: events, control: control)
                 current = Daemon(roots: roots, settings: Daemon.Settings(config.upload), control: control, log: log)
             } catch {
                 throw fail(error)

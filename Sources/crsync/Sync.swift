@@ -112,6 +112,9 @@ struct Sync: ParsableCommand {
         for root in roots {
             let plan = try root.dryRun()
             for item in plan.upload { output.plan("would upload", root.root.local + "/" + item.path, item.bytes) }
+            for item in plan.move {
+                output.plan("would move on the server", "\(root.root.remote.appending(item.from)) -> \(root.root.remote.appending(item.to))", nil)
+            }
             for path in plan.delete { output.plan("would move to the server's trash", root.root.remote.appending(path).description, nil) }
             for problem in plan.problems { output.plan("cannot upload (\(problem.reason))", root.root.local + "/" + problem.path, nil) }
         }
