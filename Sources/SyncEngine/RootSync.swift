@@ -256,7 +256,11 @@ public final class RootSync: @unchecked Sendable {
     /// afresh and removes `from` instead.
     public func move(from: String, to: String) throws -> Bool {
         let records = try journal.records(root: root.key, under: from)
-        guard records.contains(where: { $0.remote != nil }), try journal.records(root: root.key, under: to).isEmpty else { return false }
+        // A record at the destination that holds nothing on the server (a scan just noted the moved file)
+        // gives way; one that does hold something means the move would replace a server file: upload instead.
+        let atTarget = try journal.records(root: root.key, under: to)
+        guard records.contains(where: { $0.remote != nil }), !atTarget.contains(where: { $0.remote != nil }) else { return false }
+        for record in atTarget where try journal.session(fileRowID: record.id) != nil { return false }
         if server == nil { try prepare() }
         let source = root.remote.appending(from)
         let target = root.remote.appending(to)
@@ -272,6 +276,7 @@ public final class RootSync: @unchecked Sendable {
             events.note("could not move \(from) to \(to) on the server (\(error)); uploading it again instead")
             return false
         }
+        for record in atTarget { try journal.forget(fileRowID: record.id) }
         try journal.move(root: root.key, from: from, to: to)
         return true
     }
