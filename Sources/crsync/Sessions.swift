@@ -18,14 +18,11 @@ struct Sessions: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List open upload sessions: ours (resumable or stale) and placeholders left by others.")
 
-        @Argument(help: ArgumentHelp("Remote folders to search (default: every folder crsync has synced to).", valueName: "REMOTE"))
-        var remotes: [String] = []
-
-        @OptionGroup var state: StateOptions
+        @OptionGroup var targets: SessionTargets
 
         func run() throws {
             do {
-                let (janitor, roots) = try openJanitor(state: state, remotes: remotes)
+                let (janitor, roots) = try targets.open()
                 let stale = Set(try janitor.staleJournalSessions().map(\.sessionID))
                 var shown = Set<String>()
                 for root in roots {
@@ -54,14 +51,11 @@ struct Sessions: ParsableCommand {
     struct Clean: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Cancel stale and orphaned upload sessions now.")
 
-        @Argument(help: ArgumentHelp("Remote folders to search (default: every folder crsync has synced to).", valueName: "REMOTE"))
-        var remotes: [String] = []
-
-        @OptionGroup var state: StateOptions
+        @OptionGroup var targets: SessionTargets
 
         func run() throws {
             do {
-                let (janitor, roots) = try openJanitor(state: state, remotes: remotes)
+                let (janitor, roots) = try targets.open()
                 let cancelled = try janitor.sweep(roots: roots)
                 for item in cancelled { print("cancelled \(CloudrevePath(uriOrRaw: item))") }
                 print("\(cancelled.count) upload session(s) cancelled")
@@ -72,11 +66,19 @@ struct Sessions: ParsableCommand {
     }
 }
 
-private func openJanitor(state: StateOptions, remotes: [String]) throws -> (Janitor, [CloudrevePath]) {
-    let client = try state.signedInClient(server: nil)
-    let janitor = Janitor(client: client, journal: try state.openJournal())
-    let roots = remotes.isEmpty ? try janitor.rememberedRoots() : try remotes.map { try CloudrevePath(parsing: $0) }
-    return (janitor, roots)
+/// The remote folders to search and the state directory, shared by `sessions` and `sessions clean`.
+struct SessionTargets: ParsableArguments {
+    @Argument(help: ArgumentHelp("Remote folders to search (default: every folder crsync has synced to).", valueName: "REMOTE"))
+    var remotes: [String] = []
+
+    @OptionGroup var state: StateOptions
+
+    func open() throws -> (Janitor, [CloudrevePath]) {
+        let client = try state.signedInClient(server: nil)
+        let janitor = Janitor(client: client, journal: try state.openJournal())
+        let roots = remotes.isEmpty ? try janitor.rememberedRoots() : try remotes.map { try CloudrevePath(parsing: $0) }
+        return (janitor, roots)
+    }
 }
 
 extension CloudrevePath {
