@@ -3,12 +3,15 @@ import Foundation
 /// Lets crash tests kill crsync at the two moments random timing rarely hits: after the server
 /// acknowledged a chunk but before the journal recorded it, and in the middle of a file's last chunk.
 /// Set by the environment, e.g. `CRSYNC_CRASH_AT=after-reply:5` (SIGKILL on the 5th acknowledged chunk
-/// before it is journaled) or `CRSYNC_CRASH_AT=last-chunk:2` (mid-body of the 2nd last chunk sent).
+/// before it is journaled), `CRSYNC_CRASH_AT=last-chunk:2` (mid-body of the 2nd last chunk sent) or
+/// `CRSYNC_CRASH_AT=after-create:1` (a session created on the server, not yet journaled).
 /// A real SIGKILL of the real process; unset, it costs one comparison per chunk.
 enum CrashHook {
     enum Moment: String {
         case afterReply = "after-reply"
         case lastChunk = "last-chunk"
+        /// The server created an upload session (and its placeholder and lock) that the journal does not know yet.
+        case afterCreate = "after-create"
     }
 
     private static let armed: (moment: Moment, count: Int)? = {

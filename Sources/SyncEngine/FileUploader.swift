@@ -107,8 +107,18 @@ struct FileUploader {
             }
         }
         let created: (session: UploadSession, json: [UInt8])
+        let interruptedBefore = try journal.wasCreatingSession(fileRowID: job.record.id)
+        try journal.noteCreatingSession(fileRowID: job.record.id)
         do {
             created = try client.createUploadSession(request)
+        } catch CloudreveError.api(40073, _, _, _) where interruptedBefore {
+            // We crashed after the server created a session but before the journal had it: its placeholder
+            // holds the lock. It is provably ours, so cancel it and ask again (§8.6, 40073 on create).
+            if let placeholder = try client.fileInfoIfExists(remote), let orphan = placeholder.uploadSessionID {
+                try client.cancelUploadSession(id: orphan, uri: remote.uri)
+            }
+            try journal.clearCreatingSession(fileRowID: job.record.id)
+            throw Restart(reason: "cancelled the upload session a crash left behind for \(remote)")
         } catch CloudreveError.api(40076, _, _, _) {
             guard let theirs = try client.fileInfoIfExists(remote) else {
                 throw Restart(reason: "\(remote) changed on the server while we looked")
@@ -118,7 +128,7 @@ struct FileUploader {
             throw UploadFailure(reason: error.description, permanent: error.isPermanentForFile, code: error.code)
         }
         let session = created.session
-        try Janitor.learnTTL(from: session, createdAt: Date(), journal: journal)
+        CrashHook.reached(.afterCreate)
         let record = SessionRecord(fileRowID: job.record.id, sessionID: session.sessionID, uri: remote.uri, sessionJSON: created.json,
                                    serverVersion: server.version.description, chunkSize: session.chunkSize,
                                    chunkCount: ChunkPlan(size: identity.size, chunkSize: session.chunkSize).count,
@@ -132,6 +142,7 @@ struct FileUploader {
         }
         // Journaled before the first chunk, so that a crash from here on leaves a session we can finish or cancel.
         try journal.saveSession(record)
+        try Janitor.learnTTL(from: session, createdAt: record.createdAt, journal: journal)
         return record
     }
 

@@ -96,7 +96,8 @@ public struct Janitor {
 
     /// Records the session lifetime a new session shows.
     static func learnTTL(from session: UploadSession, createdAt: Date, journal: Journal) throws {
-        let ttl = TimeInterval(session.expires) - createdAt.timeIntervalSince1970
-        if ttl > 0 { try journal.setSetting(Janitor.ttlKey, String(Int(ttl.rounded()))) }
+        let ttl = String(Int((TimeInterval(session.expires) - createdAt.timeIntervalSince1970).rounded()))
+        // Written only when it changes: not one more fsync per file.
+        if Int(ttl) ?? 0 > 0, try journal.setting(Janitor.ttlKey) != ttl { try journal.setSetting(Janitor.ttlKey, ttl) }
     }
 }

@@ -158,6 +158,8 @@ public final class Journal: @unchecked Sendable {
     /// acknowledged, because a ≤4.6 server must never be sent a chunk twice (§8 step 3).
     public func saveSession(_ session: SessionRecord) throws {
         try writing {
+            // The session is known now: the intent noted before asking the server for it is done with.
+            try database.run("DELETE FROM settings WHERE key = ?1", [.text(Journal.creatingKey(session.fileRowID))])
             try database.run("DELETE FROM sessions WHERE file_id = ?1 AND session_id <> ?2",
                              [.integer(session.fileRowID), .text(session.sessionID)])
             try database.run("""
@@ -172,6 +174,26 @@ public final class Journal: @unchecked Sendable {
                 """, JournalRows.sessionValues(session))
         }
     }
+
+    /// Notes, before `PUT /file/upload`, that a session is being created for this file. A crash between
+    /// the server creating it and `saveSession` leaves this marker, which proves that the placeholder
+    /// (and the lock that blocks the next attempt with 40073) is ours to cancel.
+    public func noteCreatingSession(fileRowID: Int64) throws {
+        try setSetting(Journal.creatingKey(fileRowID), ISO8601DateFormatter().string(from: Date()))
+    }
+
+    /// Whether a session creation for this file was under way when crsync last stopped.
+    public func wasCreatingSession(fileRowID: Int64) throws -> Bool {
+        try setting(Journal.creatingKey(fileRowID)) != nil
+    }
+
+    public func clearCreatingSession(fileRowID: Int64) throws {
+        try writing {
+            try database.run("DELETE FROM settings WHERE key = ?1", [.text(Journal.creatingKey(fileRowID))])
+        }
+    }
+
+    static func creatingKey(_ fileRowID: Int64) -> String { "creating_session:\(fileRowID)" }
 
     /// The file's session with its acknowledged chunks, if one is journaled.
     public func session(fileRowID: Int64) throws -> SessionRecord? {

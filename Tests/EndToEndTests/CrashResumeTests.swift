@@ -46,7 +46,7 @@ final class CrashResumeTests: XCTestCase {
             var generator = SystemRandomNumberGenerator()
             var kills = 0
             // Half the kills land at the exact moments random timing rarely hits.
-            let moments = ["after-reply:3", "last-chunk:1", "after-reply:1", "last-chunk:2", "after-reply:7"]
+            let moments = ["after-reply:3", "last-chunk:1", "after-create:2", "after-reply:1", "last-chunk:2", "after-create:1", "after-reply:7"]
             for round in 0..<20 {
                 var environment: [String: String] = [:]
                 if round % 2 == 0 { environment["CRSYNC_CRASH_AT"] = moments[(round / 2) % moments.count] }
@@ -66,6 +66,8 @@ final class CrashResumeTests: XCTestCase {
             let bound = Int64(kills * workers * CrashResumeTests.chunk)
             print("emulate \(version): \(kills) SIGKILLs, \(resent) bytes re-sent (bound \(bound) = kills × workers × chunk size)")
             XCTAssertGreaterThanOrEqual(kills, 15, "most rounds must really be killed mid-upload")
+            // The after-create kills leave placeholders holding locks; they must have been cancelled, not waited out.
+            XCTAssertGreaterThan(try scenario.server.stats().int("sessions_cancelled"), 0, version)
             XCTAssertLessThanOrEqual(resent, bound)
         }
     }
