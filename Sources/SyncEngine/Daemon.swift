@@ -266,7 +266,7 @@ public final class Daemon: @unchecked Sendable {
             if root.needsRescan { deadline = now }
         }
         inbox.lock()
-        if pending.isEmpty && !stopping && deadline > now { inbox.wait(until: deadline) }
+        if pending.isEmpty && !stopping && deadline > now { _ = inbox.wait(until: deadline) }
         inbox.unlock()
     }
 }

@@ -24,9 +24,9 @@ struct LogOutput: LogHandler {
         return f
     }()
 
-    func log(level: Logger.Level, message: Logger.Message, metadata extra: Logger.Metadata?, source: String,
-             file: String, function: String, line: UInt) {
-        let all = metadata.merging(extra ?? [:]) { $1 }
+    func log(event: LogEvent) {
+        let (level, message) = (event.level, event.message)
+        let all = metadata.merging(event.metadata ?? [:]) { $1 }
         let time = LogOutput.lock.withLock { LogOutput.timestamp.string(from: Date()) }
         let text: String
         switch format {

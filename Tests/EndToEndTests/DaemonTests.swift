@@ -57,7 +57,7 @@ final class DaemonTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: local + "/a/b/c", withIntermediateDirectories: true)
         for i in 0..<100 { try writeFile(local + "/a/b/c/f\(i).txt", Array("file \(i)".utf8)) }
         let client = try scenario.server.client()
-        XCTAssertTrue(try eventually(timeout: 30) {
+        XCTAssertTrue(eventually(timeout: 30) {
             (try? client.list(try CloudrevePath(parsing: "cloudreve://my/Live/a/b/c")).files.count) == 100
         }, daemon?.stderr ?? "")
         XCTAssertEqual(try scenario.mismatches(local: local, remote: "cloudreve://my/Live"), [])
@@ -73,8 +73,8 @@ final class DaemonTests: XCTestCase {
         let client = try scenario.server.client()
         let started = Date()
         // Polled every 3 s: listing 20,000 entries is itself work that would slow the run it measures.
-        XCTAssertTrue(try eventually(timeout: 600, every: 3) {
-            try (0..<20).allSatisfy { d in
+        XCTAssertTrue(eventually(timeout: 600, every: 3) {
+            (0..<20).allSatisfy { d in
                 (try? client.list(try CloudrevePath(parsing: "cloudreve://my/Live/burst/d\(d)")).files.count) == 1000
             }
         })
@@ -98,7 +98,7 @@ final class DaemonTests: XCTestCase {
         let local = scenario.scratch + "/live"
         for i in 0..<1000 { try writeFile(local + "/album/p\(i).jpg", pseudoRandomBytes(2000, seed: UInt64(i + 1))) }
         try startDaemon(local: local)
-        XCTAssertTrue(try eventually(timeout: 120) {
+        XCTAssertTrue(eventually(timeout: 120) {
             (try? scenario.server.client().list(try CloudrevePath(parsing: "cloudreve://my/Live/album")).files.count) == 1000
         })
         let before = try scenario.server.stats()
@@ -115,7 +115,7 @@ final class DaemonTests: XCTestCase {
         let local = scenario.scratch + "/live"
         try startDaemon(local: local, upload: "quiet_seconds = 2\nmax_delay = \"10s\"")
         let path = local + "/app.log"
-        FileManager.default.createFile(atPath: path, contents: nil)
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: nil))
         let handle = try XCTUnwrap(FileHandle(forWritingAtPath: path))
         for i in 0..<300 {
             handle.seekToEndOfFile()
