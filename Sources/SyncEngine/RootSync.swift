@@ -189,14 +189,17 @@ public final class RootSync: @unchecked Sendable {
         let remote = root.remote.appending(record.path)
         let started = Date()
         do {
-            if let listings, record.remote == nil, try journal.session(fileRowID: record.id) == nil,
+            let session = try journal.session(fileRowID: record.id)
+            if let listings, record.remote == nil, session == nil,
                let info = try listings.entry(remote), serverAlreadyHas(info, identity: record.local, version: version) {
                 try journal.markSynced(fileRowID: record.id, identity: record.local,
                                        remote: RemoteBaseline(fileID: info.id, entity: info.primaryEntity ?? "", size: info.size,
                                                               mtimeNs: record.local.mtimeNs))
                 return .adopted
             }
-            control.board.begin(record.id, root: root.local, path: record.path, size: record.local.size, alreadySent: 0)
+            // A resumed upload starts where the server's acknowledgements left it, not at 0 %.
+            control.board.begin(record.id, root: root.local, path: record.path, size: record.local.size,
+                                alreadySent: session.map { acknowledgedBytes($0) } ?? 0)
             defer { control.board.end(record.id) }
             let done = try uploader.upload(record: record, localPath: localPath, remote: remote)
             try journal.markSynced(fileRowID: record.id, identity: done.identity, remote: done.remote)
@@ -300,6 +303,12 @@ public final class RootSync: @unchecked Sendable {
             return try client.list(root.remote).storagePolicy?.id
         }
     }
+}
+
+/// Bytes of a session's chunks that the server acknowledged.
+func acknowledgedBytes(_ session: SessionRecord) -> Int64 {
+    let plan = ChunkPlan(size: session.identity.size, chunkSize: session.chunkSize)
+    return session.acknowledged.reduce(0) { $0 + plan.range(of: $1).length }
 }
 
 /// Pairs files that vanished with new files of the same identity: renames done while unwatched.

@@ -102,3 +102,14 @@ final class JournalMoveTests: XCTestCase {
         XCTAssertTrue(paths.contains(Array("caf\u{E9}x/d.txt".utf8)))
     }
 }
+
+final class AcknowledgedBytesTests: XCTestCase {
+    func testAcknowledgedBytesCountsTheShortLastChunkExactly() {
+        let identity = FileIdentity(device: 1, inode: 1, size: 2 * 1024 + 10, mtimeNs: 1)
+        var session = SessionRecord(fileRowID: 1, sessionID: "s", uri: "u", sessionJSON: [], serverVersion: "4.18.0", chunkSize: 1024,
+                                    chunkCount: 3, expires: Date(), identity: identity, createdAt: Date())
+        XCTAssertEqual(acknowledgedBytes(session), 0)
+        session.acknowledged = [0, 2]
+        XCTAssertEqual(acknowledgedBytes(session), 1024 + 10)
+    }
+}
