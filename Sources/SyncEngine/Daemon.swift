@@ -23,7 +23,7 @@ public final class Daemon: @unchecked Sendable {
         let sync: RootSync
         var watcher: Watcher?
         var tracker: ChangeTracker
-        var removals: [(path: String, isDirectory: Bool, at: Date)] = []
+        var removals = PendingRemovals()
         var needsRescan = true
         var nextRescan = Date.distantPast
         var nextUnwatchedRescan = Date.distantFuture
@@ -46,8 +46,6 @@ public final class Daemon: @unchecked Sendable {
     private var eventsSeen = 0
     private var droppingUntil: Date?
     private var overflowReported = false
-    /// Deletions wait this long so that a folder's files and the folder itself arrive as one removal.
-    private let removalDelay: TimeInterval = 1
     /// Set when a root cannot go on (sign-in gone): `run` returns it.
     public private(set) var fatalError: CloudreveError?
 
@@ -139,7 +137,7 @@ public final class Daemon: @unchecked Sendable {
                 break  // its files arrive as .changed
             case .removed(let path, let isDirectory):
                 root.tracker.forget(path)
-                root.removals.append((path, isDirectory, now))
+                root.removals.add(path, isDirectory: isDirectory, at: now)
             case .moved(let from, let to, let isDirectory):
                 moved(from: from, to: to, isDirectory: isDirectory, root: root, now: now)
             case .overflow:
@@ -169,7 +167,7 @@ public final class Daemon: @unchecked Sendable {
     /// A move inside the root: done on the server when the server holds the source; otherwise the
     /// destination is uploaded and the source handled as a deletion.
     private func moved(from: String, to: String, isDirectory: Bool, root: Root, now: Date) {
-        flushRemovals(root, olderThan: now)  // a removal queued before the move must not hit its new path
+        applyRemovals(root.removals.takeAll(), root)  // a removal queued before the move must not hit its new path
         do {
             root.tracker.forget(from)
             if try root.sync.move(from: from, to: to) {
@@ -179,7 +177,7 @@ public final class Daemon: @unchecked Sendable {
         } catch {
             log.warning("could not move \(from) to \(to): \(error)")
         }
-        root.removals.append((from, isDirectory, now))
+        root.removals.add(from, isDirectory: isDirectory, at: now)
         if isDirectory {
             root.needsRescan = true
         } else {
@@ -191,7 +189,7 @@ public final class Daemon: @unchecked Sendable {
 
     private func step(_ root: Root, now: Date) {
         do {
-            flushRemovals(root, olderThan: now.addingTimeInterval(-removalDelay))
+            applyRemovals(root.removals.takeDue(at: now), root)
             if root.needsRescan || now >= root.nextRescan || now >= root.nextUnwatchedRescan {
                 if root.watcher == nil, FileManager.default.fileExists(atPath: root.sync.root.local) {
                     startWatching(root, index: roots.firstIndex { $0 === root }!)
@@ -230,10 +228,8 @@ public final class Daemon: @unchecked Sendable {
         root.retryAt = Date().addingTimeInterval(30)
     }
 
-    private func flushRemovals(_ root: Root, olderThan cutoff: Date) {
-        let ready = root.removals.filter { $0.at <= cutoff }
+    private func applyRemovals(_ ready: [PendingRemovals.Removal], _ root: Root) {
         guard !ready.isEmpty else { return }
-        root.removals.removeAll { $0.at <= cutoff }
         do {
             let report = try root.sync.remove(ready.map { ($0.path, $0.isDirectory) })
             for path in report.trashed { log.info("moved \(path) to the server's trash") }
@@ -260,7 +256,7 @@ public final class Daemon: @unchecked Sendable {
         var deadline = now.addingTimeInterval(60)
         for root in roots {
             if let next = root.tracker.nextDeadline() { deadline = min(deadline, next) }
-            if let first = root.removals.first { deadline = min(deadline, first.at.addingTimeInterval(removalDelay)) }
+            if let next = root.removals.nextDeadline() { deadline = min(deadline, next) }
             deadline = min(deadline, root.nextRescan, root.nextUnwatchedRescan)
             if root.retryAt > now { deadline = min(deadline, root.retryAt) }
             if root.needsRescan { deadline = now }

@@ -140,7 +140,12 @@ final class DaemonTests: XCTestCase {
         XCTAssertTrue(try eventually(timeout: 10) { try scenario.remoteFile("cloudreve://my/Live/dir/inner2.txt") != nil })
         let before = try scenario.server.stats().int("deletes")
         XCTAssertEqual(unlink(local + "/gone.txt"), 0)
-        try FileManager.default.removeItem(atPath: local + "/dir")
+        // A recursive delete as a slow disk or a file manager does it: the files, then the folder a
+        // moment later. The folder must still join the files' batch.
+        XCTAssertEqual(unlink(local + "/dir/inner1.txt"), 0)
+        XCTAssertEqual(unlink(local + "/dir/inner2.txt"), 0)
+        usleep(600_000)
+        XCTAssertEqual(rmdir(local + "/dir"), 0)
         XCTAssertTrue(try eventually(timeout: 10) {
             try scenario.remoteFile("cloudreve://my/Live/gone.txt") == nil && scenario.remoteFile("cloudreve://my/Live/dir/inner1.txt") == nil
         })
