@@ -228,7 +228,22 @@ public final class Daemon: @unchecked Sendable {
         root.retryAt = Date().addingTimeInterval(30)
     }
 
-    private func applyRemovals(_ ready: [PendingRemovals.Removal], _ root: Root) {
+    private func applyRemovals(_ removals: [PendingRemovals.Removal], _ root: Root) {
+        // A name deleted and created again before its deletion was applied (`rm a; echo b > a`, a tool that
+        // replaces a file) is not trashed: its pending change uploads it as a new version, and trashing it
+        // after that upload would lose it from the server. A folder that is back is left to a rescan,
+        // which trashes only what is really gone from it.
+        var ready: [PendingRemovals.Removal] = []
+        for removal in removals {
+            switch LocalKind.of(root.sync.root.local + "/" + removal.path) {
+            case .file where !removal.isDirectory:
+                continue
+            case .directory where removal.isDirectory:
+                root.needsRescan = true
+            default:
+                ready.append(removal)
+            }
+        }
         guard !ready.isEmpty else { return }
         do {
             let report = try root.sync.remove(ready.map { ($0.path, $0.isDirectory) })
@@ -264,6 +279,21 @@ public final class Daemon: @unchecked Sendable {
         inbox.lock()
         if pending.isEmpty && !stopping && deadline > now { _ = inbox.wait(until: deadline) }
         inbox.unlock()
+    }
+}
+
+/// What is at a local path now, not following a final symlink (the scanner does not follow them either).
+enum LocalKind {
+    case none, file, directory, other
+
+    static func of(_ path: String) -> LocalKind {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return .none }
+        switch st.st_mode & S_IFMT {
+        case S_IFREG: return .file
+        case S_IFDIR: return .directory
+        default: return .other
+        }
     }
 }
 

@@ -155,6 +155,30 @@ final class DaemonTests: XCTestCase {
         XCTAssertEqual(try scenario.server.stats().int("deletes") - before, 2, "one call for the file, one for the whole folder")
     }
 
+    /// `rm a; echo new > a` (or vim's save, which renames the file to its backup name) is an edit: the server file
+    /// gets the new bytes as a new version and nothing goes to the trash, even when the new file's quiet
+    /// period ends before the deletion would have been applied.
+    func testFileDeletedAndCreatedAgainIsANewVersionNotTrashed() throws {
+        let local = scenario.scratch + "/live"
+        try writeFile(local + "/report.txt", Array("first draft".utf8))
+        try startDaemon(local: local, extra: "deletes = \"trash\"", upload: "quiet_seconds = \"200ms\"")
+        XCTAssertTrue(try eventually(timeout: 10) { try scenario.remoteFile("cloudreve://my/Live/report.txt") != nil })
+        XCTAssertEqual(unlink(local + "/report.txt"), 0)
+        try writeFile(local + "/report.txt", Array("second draft, longer".utf8))
+        XCTAssertTrue(try eventually(timeout: 10) { try scenario.remoteFile("cloudreve://my/Live/report.txt")?.size == 20 })
+        sleep(3)  // a deletion applied late would have trashed the new upload by now
+        XCTAssertEqual(try scenario.remoteFile("cloudreve://my/Live/report.txt")?.size, 20)
+        // vim's save: the file renamed to its backup name (excluded, so a removal), a new file written.
+        XCTAssertEqual(rename(local + "/report.txt", local + "/report.txt~"), 0)
+        try writeFile(local + "/report.txt", Array("third draft, saved by vim".utf8))
+        XCTAssertEqual(unlink(local + "/report.txt~"), 0)
+        XCTAssertTrue(try eventually(timeout: 10) { try scenario.remoteFile("cloudreve://my/Live/report.txt")?.size == 25 })
+        sleep(3)
+        XCTAssertEqual(try scenario.remoteFile("cloudreve://my/Live/report.txt")?.size, 25)
+        XCTAssertEqual(try trashNames(), [])
+        XCTAssertEqual(try scenario.mismatches(local: local, remote: "cloudreve://my/Live"), [])
+    }
+
     func testDeletesKeepLeavesTheServerCopy() throws {
         let local = scenario.scratch + "/live"
         try writeFile(local + "/kept.txt", Array("keep me".utf8))
