@@ -7,6 +7,8 @@ enum ExitStatus {
     static let ok: Int32 = 0
     static let someFilesFailed: Int32 = 1
     static let usage: Int32 = 2
+    /// Another crsync holds the state directory (`StateLock`).
+    static let busy: Int32 = 3
     static let notSignedIn: Int32 = 4
 }
 
@@ -26,6 +28,9 @@ func fail(_ error: Error) -> ExitCode {
     case let error as UsageError:
         complain(error.message)
         return ExitCode(ExitStatus.usage)
+    case let error as StateLock.Busy:
+        complain(error.description)
+        return ExitCode(ExitStatus.busy)
     default:
         complain("\(error)")
         return ExitCode(ExitStatus.someFilesFailed)

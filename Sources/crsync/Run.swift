@@ -32,6 +32,7 @@ struct Run: ParsableCommand {
     func run() throws {
         var config: CrsyncConfig
         do { config = try configOptions.load() } catch { throw fail(error) }
+        do { try StateLock.take(directory: state.directory, command: "run") } catch { throw fail(error) }
         let log = LogOutput.bootstrap(level: config.log.level, format: logFormat.flatMap(LogOutput.Format.init) ?? config.log.format.flatMap { LogOutput.Format(rawValue: $0.rawValue) })
         let metrics = Metrics()
         metrics.set(.up, 1)

@@ -55,6 +55,8 @@ struct Sessions: ParsableCommand {
 
         func run() throws {
             do {
+                // A running sync's sessions are live, not stale: never cancel them from beside it.
+                try StateLock.take(directory: targets.state.directory, command: "sessions clean")
                 let (janitor, roots) = try targets.open()
                 let cancelled = try janitor.sweep(roots: roots)
                 for item in cancelled { print("cancelled \(CloudrevePath(uriOrRaw: item))") }

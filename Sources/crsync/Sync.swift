@@ -12,7 +12,7 @@ struct Sync: ParsableCommand {
         --deletes trash). A file already uploaded and unchanged costs no request; interrupted uploads resume \
         from the last chunk the server acknowledged. REMOTE names are plain: "cloudreve://my/My Documents".
         Exit codes: 0 everything arrived, 1 some files failed (each named), 2 usage or configuration error, \
-        4 sign-in needed (run `crsync login`), 130/143 interrupted by SIGINT/SIGTERM.
+        3 another crsync is using the state directory, 4 sign-in needed (run `crsync login`), 130/143 interrupted by SIGINT/SIGTERM.
         """)
 
     @Argument(help: ArgumentHelp("A local folder to upload (default: the configured folders).", valueName: "LOCAL"))
@@ -51,6 +51,7 @@ struct Sync: ParsableCommand {
         let signals = SignalWatch([SIGTERM, SIGINT]) { _ in control.stop() }
         defer { signals.cancel() }
         do {
+            if !dryRun { try StateLock.take(directory: state.directory, command: "sync") }
             let progress = output.isTerminal && !output.json ? ProgressLine(board: control.board) : nil
             let (roots, upload) = try prepareRoots(output: output, control: control, progress: progress)
             if dryRun { return try printDryRun(roots, output: output) }

@@ -58,6 +58,47 @@ final class CommandLineMoreTests: XCTestCase {
         XCTAssertNotNil(try scenario.remoteFile("cloudreve://my/Q/\(refused)"))
     }
 
+    /// The backup timer firing while the daemon runs on the same state directory (or a second manual
+    /// `crsync sync`) is refused with exit 3 naming the holder; reading commands still work; a daemon
+    /// killed with SIGKILL leaves no stale lock.
+    func testASecondWriterOnTheStateDirectoryIsRefusedAndASIGKILLFreesIt() throws {
+        let scenario = try Scenario()
+        defer { scenario.tearDown() }
+        let local = scenario.scratch + "/live"
+        try writeFile(local + "/a.txt", Array("a".utf8))
+        let config = try scenario.writeConfig("""
+            [upload]
+            quiet_seconds = 1
+
+            [[sync]]
+            local = "\(local)"
+            remote = "cloudreve://my/Busy"
+            """)
+        let daemon = try scenario.startDaemon(config: config)
+        defer {
+            daemon.signal(SIGKILL)
+            daemon.wait()
+        }
+        XCTAssertTrue(try eventually(timeout: 15) { try scenario.remoteFile("cloudreve://my/Busy/a.txt") != nil })
+        let before = try scenario.server.stats().sessionsCreated
+        try writeFile(scenario.scratch + "/other/b.txt", Array("b".utf8))
+        let second = try scenario.sync(scenario.scratch + "/other", "cloudreve://my/Other")
+        XCTAssertEqual(second.status, 3, second.stderr)
+        XCTAssertTrue(second.stderr.contains("another crsync (pid \(daemon.pid), crsync run) is using \(scenario.stateDir)"), second.stderr)
+        let clean = try scenario.crsync(["sessions", "clean"])
+        XCTAssertEqual(clean.status, 3, clean.stderr)
+        XCTAssertEqual(try scenario.crsync(["status"]).status, 0)
+        XCTAssertEqual(try scenario.crsync(["sessions"]).status, 0)
+        XCTAssertEqual(try scenario.server.stats().sessionsCreated, before, "the refused run sent nothing")
+        XCTAssertNil(try scenario.remoteFile("cloudreve://my/Other/b.txt"))
+
+        daemon.signal(SIGKILL)
+        daemon.wait()
+        let after = try scenario.sync(scenario.scratch + "/other", "cloudreve://my/Other")
+        XCTAssertEqual(after.status, 0, after.stderr)
+        XCTAssertNotNil(try scenario.remoteFile("cloudreve://my/Other/b.txt"))
+    }
+
     func testSIGHUPReloadsTheConfiguration() throws {
         let scenario = try Scenario()
         defer { scenario.tearDown() }
