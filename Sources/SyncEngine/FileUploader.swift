@@ -28,21 +28,34 @@ struct FileUploader {
     /// Throws `UploadFailure`.
     func upload(record: FileRecord, localPath: String, remote: CloudrevePath) throws -> Done {
         let file = try LocalFile(path: localPath)
+        if let interrupted = try journal.session(fileRowID: record.id), interrupted.uri != remote.uri {
+            // A journaled session for another name of this file: a conflict copy a crash interrupted.
+            // Finish it; their version, still at `remote`, is what the path holds.
+            let copy = try CloudrevePath(uri: interrupted.uri)
+            let theirs = try client.fileInfoIfExists(remote)
+            return try uploadConflictCopy(record: record, file: file, copy: copy, theirs: theirs?.uploadSessionID == nil ? theirs : nil)
+        }
         do {
             return try withRestarts(Job(record: record, file: file, remote: remote))
         } catch let conflict as Conflict {
             // Never overwrite their version (retention keeps one, so it would be gone): ours goes beside it.
             let copy = remote.parent.appending(conflictName(for: remote.name, at: Date(), host: hostName()))
-            var ours = record
-            ours.remote = nil
-            var done = try withRestarts(Job(record: ours, file: file, remote: copy))
-            // Their version is now the one at this path; the conflict is reported and the local file owns
-            // the path again from its next change on.
-            done.remote = RemoteBaseline(fileID: conflict.theirs.id, entity: conflict.theirs.primaryEntity ?? "",
-                                         size: conflict.theirs.size, mtimeNs: done.identity.mtimeNs)
-            done.conflictCopy = copy
-            return done
+            return try uploadConflictCopy(record: record, file: file, copy: copy, theirs: conflict.theirs)
         }
+    }
+
+    /// Uploads ours as `copy`. Their version is then the one at the original path: it becomes the
+    /// baseline, so the conflict is reported once and the local file owns the path again from its next
+    /// change on. With no version of theirs left at the path, the copy's is the baseline.
+    private func uploadConflictCopy(record: FileRecord, file: LocalFile, copy: CloudrevePath, theirs: FileInfo?) throws -> Done {
+        var ours = record
+        ours.remote = nil
+        var done = try withRestarts(Job(record: ours, file: file, remote: copy))
+        if let theirs {
+            done.remote = RemoteBaseline(fileID: theirs.id, entity: theirs.primaryEntity ?? "", size: theirs.size, mtimeNs: done.identity.mtimeNs)
+        }
+        done.conflictCopy = copy
+        return done
     }
 
     private func withRestarts(_ job: Job) throws -> Done {
@@ -60,14 +73,9 @@ struct FileUploader {
     }
 
     /// One go with one session; throws `Restart` when the session must be replaced.
-    private func attempt(_ original: Job) throws -> Done {
-        var job = original
+    private func attempt(_ job: Job) throws -> Done {
         let identity = try job.file.identity()
         var session = try journal.session(fileRowID: job.record.id)
-        if let existing = session, existing.uri != job.remote.uri {
-            // A journaled session for another name of this file: a conflict copy interrupted by a crash.
-            job.remote = try CloudrevePath(uri: existing.uri)
-        }
         if let existing = session {
             let plan = ChunkPlan(size: existing.identity.size, chunkSize: existing.chunkSize)
             let left = plan.remaining(acknowledged: existing.acknowledged).count

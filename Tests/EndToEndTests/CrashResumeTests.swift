@@ -237,6 +237,41 @@ final class CrashResumeTests: XCTestCase {
         }
     }
 
+    /// A SIGKILL in the middle of a conflict copy's upload: the next run finishes the copy, their version
+    /// stays at the path, and from then on the local file owns the path again: its next edit replaces
+    /// their version (which stays in the version history) instead of making a second conflict copy.
+    func testConflictCopyInterruptedBySIGKILLFinishesAndTheNextEditOwnsThePath() throws {
+        for version in CrashResumeTests.versions {
+            let scenario = try Scenario(serverArguments: ["--emulate", version, "--chunk-size", "65536"])
+            defer { scenario.tearDown() }
+            let local = scenario.scratch + "/tree"
+            try writeFile(local + "/notes.txt", Array("version one".utf8))
+            XCTAssertEqual(try scenario.sync(local, "cloudreve://my/Docs").status, 0)
+
+            let other = try scenario.server.client()
+            let remote = try CloudrevePath(parsing: "cloudreve://my/Docs/notes.txt")
+            _ = try other.putContent(remote, bytes: Array("their edit".utf8))
+            let ours = pseudoRandomBytes(300_000, seed: 7)
+            try writeFile(local + "/notes.txt", ours)
+            let killed = try scenario.crsync(["sync", local, "cloudreve://my/Docs", "--workers", "1"], environment: ["CRSYNC_CRASH_AT": "after-reply:2"])
+            XCTAssertEqual(killed.status, 128 + SIGKILL, "\(version): \(killed.stderr)")
+
+            let resumed = try scenario.sync(local, "cloudreve://my/Docs")
+            XCTAssertEqual(resumed.status, 0, "\(version): \(resumed.stderr)")
+            XCTAssertEqual(try download(other, remote, scenario), "their edit", version)
+            let copies = { try other.list(try CloudrevePath(parsing: "cloudreve://my/Docs")).files.filter { $0.name.hasPrefix("notes (conflict ") } }
+            let copy = try XCTUnwrap(try copies().first, "\(version): \(resumed.stdout)")
+            XCTAssertEqual(copy.size, 300_000, version)
+            XCTAssertEqual(try scenario.placeholders(under: "cloudreve://my/Docs").map(\.path), [], version)
+
+            try writeFile(local + "/notes.txt", Array("our next edit".utf8))
+            let next = try scenario.sync(local, "cloudreve://my/Docs")
+            XCTAssertEqual(next.status, 0, "\(version): \(next.stderr)")
+            XCTAssertEqual(try download(other, remote, scenario), "our next edit", version)
+            XCTAssertEqual(try copies().count, 1, "\(version): no second conflict copy: \(next.stdout)")
+        }
+    }
+
     func download(_ client: CloudreveClient, _ path: CloudrevePath, _ scenario: Scenario) throws -> String {
         let file = scenario.scratch + "/dl.txt"
         let fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
