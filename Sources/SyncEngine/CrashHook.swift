@@ -4,7 +4,9 @@ import Foundation
 /// acknowledged a chunk but before the journal recorded it, and in the middle of a file's last chunk.
 /// Set by the environment, e.g. `CRSYNC_CRASH_AT=after-reply:5` (SIGKILL on the 5th acknowledged chunk
 /// before it is journaled), `CRSYNC_CRASH_AT=last-chunk:2` (mid-body of the 2nd last chunk sent) or
-/// `CRSYNC_CRASH_AT=after-create:1` (a session created on the server, not yet journaled).
+/// `CRSYNC_CRASH_AT=after-create:1` (a session created on the server, not yet journaled); and the three
+/// moments between a file's last chunk reply and the journal's record of the finished file
+/// (`after-last-reply`, `after-last-ack`, `before-synced`).
 /// A real SIGKILL of the real process; unset, it costs one comparison per chunk.
 enum CrashHook {
     enum Moment: String {
@@ -12,6 +14,12 @@ enum CrashHook {
         case lastChunk = "last-chunk"
         /// The server created an upload session (and its placeholder and lock) that the journal does not know yet.
         case afterCreate = "after-create"
+        /// The server answered a file's last chunk (on ≤ 4.17 it completed the file then), not yet journaled.
+        case afterLastReply = "after-last-reply"
+        /// The last chunk is journaled as acknowledged; the completion is not yet confirmed.
+        case afterLastAck = "after-last-ack"
+        /// The completion is confirmed; the journal does not yet record the file as synced.
+        case beforeSynced = "before-synced"
     }
 
     private static let armed: (moment: Moment, count: Int)? = {

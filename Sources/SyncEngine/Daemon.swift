@@ -156,6 +156,10 @@ public final class Daemon: @unchecked Sendable {
                 }
                 root.nextUnwatchedRescan = min(root.nextUnwatchedRescan, now.addingTimeInterval(settings.unwatchedRescan))
             case .rootGone:
+                // The files' own deletions arrive before the root's: they were the root going, not the
+                // user deleting files, so none of them may reach the server.
+                root.removals = PendingRemovals()
+                root.tracker = ChangeTracker(quietPeriod: settings.quietPeriod, maxDelay: settings.maxDelay)
                 log.error("\(root.sync.root.local) was deleted or moved away: nothing is trashed; watching again when it returns")
                 root.watcher?.stop()
                 root.watcher = nil
@@ -247,6 +251,7 @@ public final class Daemon: @unchecked Sendable {
         guard !ready.isEmpty else { return }
         do {
             let report = try root.sync.remove(ready.map { ($0.path, $0.isDirectory) })
+            for warning in report.warnings { log.warning("\(warning)") }
             for path in report.trashed { log.info("moved \(path) to the server's trash") }
             for failure in report.failed { log.error("\(failure.path): \(failure.reason)") }
         } catch {
@@ -261,6 +266,9 @@ public final class Daemon: @unchecked Sendable {
         for path in report.trashed { log.info("moved \(path) to the server's trash") }
         for failure in report.failed { log.error("not uploaded: \(failure.path): \(failure.reason)") }
         for cancelled in report.cancelledSessions { log.info("cancelled stale upload session \(cancelled)") }
+        // A rescan's notes (symlinks skipped, …) repeat every pass: only worth a debug line.
+        for note in report.notes { what == nil ? log.notice("\(note)") : log.debug("\(note)") }
+        for warning in report.warnings { log.warning("\(warning)") }
         if let what {
             log.info("\(what) of \(root.sync.root.local): \(report.uploaded.count) uploaded, \(report.unchanged + report.adopted) unchanged, \(report.failed.count) failed")
         }
@@ -279,21 +287,6 @@ public final class Daemon: @unchecked Sendable {
         inbox.lock()
         if pending.isEmpty && !stopping && deadline > now { _ = inbox.wait(until: deadline) }
         inbox.unlock()
-    }
-}
-
-/// What is at a local path now, not following a final symlink (the scanner does not follow them either).
-enum LocalKind {
-    case none, file, directory, other
-
-    static func of(_ path: String) -> LocalKind {
-        var st = stat()
-        guard lstat(path, &st) == 0 else { return .none }
-        switch st.st_mode & S_IFMT {
-        case S_IFREG: return .file
-        case S_IFDIR: return .directory
-        default: return .other
-        }
     }
 }
 

@@ -1,6 +1,19 @@
 import CloudreveAPI
 import Foundation
 
+/// Whether `info` (the file at a session's path) is that session's upload, completed: no open session, the
+/// session's size, and not the version that was there before it started (which a lost session leaves).
+func isCompletedUpload(_ info: FileInfo, of session: SessionRecord, replacing previous: RemoteBaseline?) -> Bool {
+    info.uploadSessionID == nil && info.size == session.identity.size && (previous == nil || info.primaryEntity != previous?.entity)
+}
+
+extension RemoteBaseline {
+    /// What the server holds once `session` completed as `info`.
+    init(completed info: FileInfo, session: SessionRecord) {
+        self.init(fileID: info.id, entity: info.primaryEntity ?? "", size: info.size, mtimeNs: session.identity.mtimeNs)
+    }
+}
+
 /// Uploads one file through a Cloudreve upload session, journaling the session before the first chunk
 /// and every acknowledged chunk, so that a crash costs at most the chunks in flight (reference §8).
 /// Runs on a worker thread; every call in it blocks.
@@ -74,6 +87,7 @@ struct FileUploader {
 
     /// One go with one session; throws `Restart` when the session must be replaced.
     private func attempt(_ job: Job) throws -> Done {
+        var job = job
         let identity = try job.file.identity()
         var session = try journal.session(fileRowID: job.record.id)
         if let existing = session {
@@ -83,7 +97,15 @@ struct FileUploader {
                                           currentIdentity: identity, now: Date(),
                                           timeToFinish: Double(left) * throughput.expectedSeconds(for: existing.chunkSize))
             if case .restart = decision {
-                try cancel(existing)
+                if let info = try client.fileInfoIfExists(job.remote), isOurCompletedUpload(info, session: existing, job: job) {
+                    // The server completed it before a crash let us record it: that version is now the one
+                    // the next replaces (`previous`), or it would look like someone else's change (40076).
+                    let baseline = RemoteBaseline(completed: info, session: existing)
+                    try journal.markSynced(fileRowID: job.record.id, identity: existing.identity, remote: baseline)
+                    job.record.remote = baseline
+                } else {
+                    try cancel(existing)
+                }
                 session = nil
             } else if try completedOnServer(existing, job: job) {
                 // A crash can come after the server completed the file but before we recorded it: asking
@@ -132,6 +154,10 @@ struct FileUploader {
                 throw Restart(reason: "\(remote) changed on the server while we looked")
             }
             throw Conflict(theirs: theirs)
+        } catch let error as CloudreveError where error.code == 40004 || error.code == 403 {
+            // 40004: something of another type already has the name; 403 (ErrNotSupportedAction): a file
+            // stands where a folder of the path should be.
+            throw UploadFailure(reason: try obstacle(at: remote, error), permanent: false, code: error.code)
         } catch let error as CloudreveError {
             throw UploadFailure(reason: error.description, permanent: error.isPermanentForFile, code: error.code)
         }
@@ -154,6 +180,25 @@ struct FileUploader {
         return record
     }
 
+    /// What stands where the file should go, when the server answered 40004 ("object existed") or 403: a folder
+    /// of the same name, or a file where one of its folders should be (a folder replaced by a file locally,
+    /// or the reverse, while the server keeps the old one).
+    private func obstacle(at remote: CloudrevePath, _ error: CloudreveError) throws -> String {
+        let advice = "crsync removes a server item only when it was deleted here and the folder's deletes = \"trash\"; "
+            + "move or delete it on the server (or rename the local one) and the file goes on the next pass"
+        if let info = try client.fileInfoIfExists(remote), info.isFolder {
+            return "a folder \(remote) is in the way on the server, where this file goes; " + advice
+        }
+        var folder = remote.parent
+        while !folder.segments.isEmpty {
+            if let info = try client.fileInfoIfExists(folder), !info.isFolder {
+                return "a file \(folder) is in the way on the server, where this file's folder goes; " + advice
+            }
+            folder = folder.parent
+        }
+        return "the server refused to create \(remote): \(error)"
+    }
+
     /// Sends every chunk not yet acknowledged, in the order the server version allows, over up to the
     /// policy's `chunk_concurrency` connections (capped by `options.chunkConcurrency`), so one large file
     /// does not crawl on one connection. Decisions about the session as a whole (gone, lock lost, file
@@ -168,8 +213,10 @@ struct FileUploader {
                     guard job.file.isUnchanged(since: session.identity, allowingAppends: self.allowAppends) else { throw FileChanged() }
                     let sent = try self.sendChunk(index, of: plan, session: session, job: job)
                     CrashHook.reached(.afterReply)
+                    if index == plan.lastIndex { CrashHook.reached(.afterLastReply) }
                     // Acknowledged only after HTTP 200 with code 0, durably, before the chunk counts as done.
                     try self.journal.acknowledgeChunk(sessionID: session.sessionID, index: index)
+                    if index == plan.lastIndex { CrashHook.reached(.afterLastAck) }
                     progress.finish(index, sent: sent)
                 } catch {
                     progress.fail(index, error)
@@ -195,6 +242,7 @@ struct FileUploader {
         switch error {
         case is FileChanged:
             try cancel(session)
+            if LocalKind.of(job.file.path) == .none { throw FileVanished(path: job.file.path) }
             throw UploadFailure(reason: "\(job.file.path) changed while it was uploading; it will be sent again once it is quiet",
                                 permanent: false)
         case let lost as SessionLost:
@@ -248,7 +296,9 @@ struct FileUploader {
                     throw SessionLost(reason: "the server disagreed about chunk lengths (\(error))")
                 default:
                     if case .transport(let transport) = error, transport.isLocalReadError {
-                        throw UploadFailure(reason: "\(job.file.path): \(transport.message)", permanent: false)
+                        // The file shrank (or its disk failed) under the read: a change like any other, so
+                        // the session is cancelled now, not left holding a placeholder and quota.
+                        throw FileChanged()
                     }
                     guard error.isRetryable else { throw UploadFailure(reason: error.description, permanent: error.isPermanentForFile) }
                     guard attempt < options.maxChunkAttempts else {
@@ -269,8 +319,7 @@ struct FileUploader {
             try cancel(session)
             throw Restart(reason: "the server did not complete the upload of \(job.remote)")
         }
-        let baseline = RemoteBaseline(fileID: info.id, entity: info.primaryEntity ?? "", size: info.size, mtimeNs: session.identity.mtimeNs)
-        return Done(remote: baseline, identity: session.identity, bytesSent: bytesSent)
+        return Done(remote: RemoteBaseline(completed: info, session: session), identity: session.identity, bytesSent: bytesSent)
     }
 
     /// Whether the file at the session's URI is complete with our size and no open session.
@@ -279,11 +328,8 @@ struct FileUploader {
         return isOurCompletedUpload(info, session: session, job: job)
     }
 
-    /// No open session, our size, and not the version that was there before we started (which a lost
-    /// session would leave in place).
     private func isOurCompletedUpload(_ info: FileInfo, session: SessionRecord, job: Job) -> Bool {
-        info.uploadSessionID == nil && info.size == session.identity.size
-            && (job.record.remote == nil || info.primaryEntity != job.record.remote?.entity)
+        isCompletedUpload(info, of: session, replacing: job.record.remote)
     }
 
     /// Cancels on the server (which never cleans up by itself, §4) and forgets the session.

@@ -10,6 +10,7 @@ final class LocalFile {
         self.path = path
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         guard fd >= 0 else {
+            if errno == ENOENT || errno == ENOTDIR { throw FileVanished(path: path) }
             throw UploadFailure(reason: "cannot open \(path): \(String(cString: strerror(errno)))", permanent: errno == EACCES || errno == ELOOP)
         }
     }
@@ -52,4 +53,11 @@ struct UploadFailure: Error, CustomStringConvertible {
     /// The server's code, when it gave one.
     var code: Int? = nil
     var description: String { reason }
+}
+
+/// The file was deleted (or renamed away) after it was seen and before its upload finished: not a
+/// failure. The deletion is the watcher's or the next pass's to apply.
+struct FileVanished: Error, CustomStringConvertible {
+    var path: String
+    var description: String { "\(path) was deleted before its upload finished" }
 }

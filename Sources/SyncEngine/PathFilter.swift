@@ -20,6 +20,9 @@ public struct PathFilter: Sendable {
     ]
 
     private let patterns: [PathFilterPattern]
+    /// Root-relative paths excluded before any pattern is read, so no `!pattern` can take them back:
+    /// crsync's own state folder and configuration file when they lie inside the root (`OwnFiles`).
+    private var protected: [[UInt8]] = []
 
     /// A filter that excludes nothing.
     public static let none = PathFilter(compiled: [])
@@ -39,6 +42,10 @@ public struct PathFilter: Sendable {
     /// Whether `relativePath` ("/"-separated, relative to the root) is excluded, either itself or
     /// because a directory above it is. The root ("" or ".") is never excluded.
     public func excludes(_ relativePath: String, isDirectory: Bool) -> Bool {
+        for own in protected where relativePath.utf8.starts(with: own) {
+            let rest = relativePath.utf8.dropFirst(own.count)
+            if rest.isEmpty || rest.first == UInt8(ascii: "/") { return true }
+        }
         if patterns.isEmpty { return false }
         // Split on the scalar "/", never on Characters: a combining mark right after "/" would otherwise be
         // glued to it and the split would miss.
@@ -50,10 +57,17 @@ public struct PathFilter: Sendable {
         return verdict(components, isDirectory: isDirectory)
     }
 
+    /// This filter, also excluding `relativePaths` and everything under them, whatever the patterns say.
+    public func protecting(_ relativePaths: [String]) -> PathFilter {
+        var copy = self
+        copy.protected += relativePaths.map { Array($0.utf8) }
+        return copy
+    }
+
     /// Whether some pattern's verdict depends on more than an entry's own name. Only then can moving a
     /// directory change what is excluded inside it, so only then must the watcher look inside again.
     var dependsOnLocation: Bool {
-        patterns.contains { pattern in
+        !protected.isEmpty || patterns.contains { pattern in
             pattern.segments.count != 2 || pattern.segments.first != .anyDirectories
         }
     }

@@ -13,13 +13,16 @@ public final class RootSync: @unchecked Sendable {
     let control: UploadControl
     /// The root's `exclude` patterns plus the temporary-file defaults.
     public let filter: PathFilter
+    /// crsync's own files inside this root, relative to it: never uploaded (`OwnFiles`).
+    public let ownInside: [String]
     private var server: ServerSnapshot?
     private let throughput = Throughput()
 
     public init(client: CloudreveClient, journal: Journal, root: SyncRoot, options: SyncOptions, events: SyncEvents = SyncEvents(),
                 control: UploadControl = UploadControl()) throws {
+        ownInside = OwnFiles.inside(root: root.local, root.ownFiles)
         do {
-            filter = try PathFilter(patterns: root.exclude)
+            filter = try PathFilter(patterns: root.exclude).protecting(ownInside)
         } catch {
             throw CloudreveError.usage("\(root.local): \(error)")
         }
@@ -48,6 +51,7 @@ public final class RootSync: @unchecked Sendable {
         let scan = try Scanner.scan(root: root.local, filter: filter)
         report.failed += scan.problems.map { ($0.path, $0.reason) }
         report.notes += scan.skipped.map(\.description)
+        report.notes += ownInside.map { "\($0): crsync's own state or configuration, never uploaded" }
 
         var work: [FileRecord] = []
         var free: Int64?? = nil  // asked at most once per pass, and only if a quota refusal is waiting
@@ -71,7 +75,7 @@ public final class RootSync: @unchecked Sendable {
             }
         }
         let seen = Set(scan.files.map { Array($0.path.utf8) })
-        var vanished = try journal.records(root: root.key).filter { !seen.contains(Array($0.path.utf8)) }
+        var vanished = try journal.records(root: root.key).filter { !seen.contains(Array($0.path.utf8)) }.map(settleInterrupted)
         // A vanished file whose exact identity (device, inode, size, mtime) reappears under a new name was
         // renamed or moved while nobody watched: moved on the server, nothing sent again.
         for (source, target) in renamesAmong(vanished: vanished, new: work) where try move(from: source.path, to: target.path) {
@@ -83,15 +87,19 @@ public final class RootSync: @unchecked Sendable {
             if scan.files.isEmpty && root.deletes == .trash {
                 // An empty root with a full journal is far more likely an unmounted disk than a deliberate
                 // deletion of everything: nothing is trashed on the server.
-                report.notes.append("\(root.local) is empty: not trashing \(vanished.count) file(s) on the server; "
-                                    + "if you did empty it, delete them on the server yourself")
+                report.warnings.append(RootPresence.empty.refusal(root.local, count: vanished.count)!)
             } else {
                 report.merge(try remove(vanished.map { ($0.path, false) }))
             }
         }
-        // After the scan, so that sessions of files that vanished or changed are among the stale ones.
+        // After the scan, so that sessions of files that vanished or changed are among the stale ones; a
+        // stale session the server completed after all is first recorded as the file's baseline.
         do {
-            report.cancelledSessions = try Janitor(client: client, journal: journal).sweep(roots: [root.remote], orphans: options.cancelOrphanedUploads)
+            let janitor = Janitor(client: client, journal: journal)
+            for session in try janitor.staleJournalSessions() {
+                if let record = try journal.record(id: session.fileRowID), record.root == root.key { _ = try settleInterrupted(record) }
+            }
+            report.cancelledSessions = try janitor.sweep(roots: [root.remote], orphans: options.cancelOrphanedUploads)
         } catch {
             // Housekeeping must not stop uploads; the next pass tries again.
             report.notes.append("stale upload sessions not cleaned: \(error)")
@@ -169,6 +177,7 @@ public final class RootSync: @unchecked Sendable {
                     report.bytesSent += sent
                     if let conflictCopy { report.conflicts.append((record.path, conflictCopy.description)) }
                 case .adopted: report.adopted += 1
+                case .vanished: report.notes.append("\(record.path): deleted before it was uploaded; nothing sent")
                 case .failed(let reason): report.failed.append((record.path, reason))
                 case .interrupted: report.interrupted = true
                 }
@@ -180,6 +189,8 @@ public final class RootSync: @unchecked Sendable {
     private enum Outcome {
         case uploaded(bytes: Int64, sent: Int64, conflictCopy: CloudrevePath?)
         case adopted
+        /// Deleted locally before or during its upload: a note, not a failure.
+        case vanished
         case failed(String)
         case interrupted
     }
@@ -188,7 +199,10 @@ public final class RootSync: @unchecked Sendable {
         let localPath = root.local + "/" + record.path
         let remote = root.remote.appending(record.path)
         let started = Date()
+        var record = record
         do {
+            // What the server holds may have been learned since the pass began (`settleInterrupted`).
+            if let fresh = try journal.record(id: record.id) { record.remote = fresh.remote }
             let session = try journal.session(fileRowID: record.id)
             if let listings, record.remote == nil, session == nil,
                let info = try listings.entry(remote), serverAlreadyHas(info, identity: record.local, version: version) {
@@ -202,6 +216,7 @@ public final class RootSync: @unchecked Sendable {
                                 alreadySent: session.map { acknowledgedBytes($0) } ?? 0)
             defer { control.board.end(record.id) }
             let done = try uploader.upload(record: record, localPath: localPath, remote: remote)
+            CrashHook.reached(.beforeSynced)
             try journal.markSynced(fileRowID: record.id, identity: done.identity, remote: done.remote)
             events.uploaded(record.path, done.identity.size, Date().timeIntervalSince(started))
             control.metrics?.add(.filesUploaded)
@@ -210,6 +225,15 @@ public final class RootSync: @unchecked Sendable {
             return .uploaded(bytes: done.identity.size, sent: done.bytesSent, conflictCopy: done.conflictCopy)
         } catch is Stopped {
             return .interrupted
+        } catch is FileVanished {
+            // Its session (one a crash left, say) must not stay behind holding a placeholder and quota; one
+            // the server completed becomes the baseline, for the deletion to act on.
+            _ = try? settleInterrupted(record)
+            if let session = try? journal.session(fileRowID: record.id) {
+                try? client.cancelUploadSession(id: session.sessionID, uri: session.uri)
+                try? journal.deleteSession(sessionID: session.sessionID)
+            }
+            return .vanished
         } catch {
             let failure = error as? UploadFailure
                 ?? UploadFailure(reason: "\(error)", permanent: (error as? CloudreveError)?.isPermanentForFile ?? false,
@@ -226,13 +250,34 @@ public final class RootSync: @unchecked Sendable {
     /// Local deletions (relative paths; folders include everything under them). With `deletes = "trash"`
     /// what the server holds goes to its trash — a whole folder in one call — otherwise it stays there;
     /// either way the journal forgets it.
+    ///
+    /// The one rule for every deletion, from the watcher or a rescan: only what the user deleted goes.
+    /// Nothing is deleted while the root is gone or empty (`RootPresence`), nor a path that is still there
+    /// as what it was or cannot be inspected (`LocalKind.isGone`). A path whose folder above it is gone (or
+    /// is now a file) is removed as that folder, so the server ends as the disk is.
     public func remove(_ paths: [(path: String, isDirectory: Bool)]) throws -> SyncReport {
         var report = SyncReport()
-        let topmost = topmostPaths(paths.map(\.path))
+        guard !paths.isEmpty else { return report }
+        if let refusal = RootPresence.of(root.local).refusal(root.local, count: paths.count) {
+            report.warnings.append(refusal)
+            return report
+        }
+        var gone: [String: Bool] = [:]
+        for (path, isDirectory) in paths where LocalKind.of(root.local + "/" + path).isGone(wasDirectory: isDirectory) {
+            if let folder = topmostGoneFolder(above: path, root: root.local) {
+                gone[folder] = true
+            } else {
+                gone[path] = isDirectory
+            }
+        }
         var onServer: [String] = []
         var forgotten: [FileRecord] = []
-        for path in topmost {
+        for path in topmostPaths(Array(gone.keys)) {
+            let isDirectory = gone[path] ?? false
+            // A folder's records are those below it (a file now at its path is new); a file's, its own.
             let records = try journal.records(root: root.key, under: path)
+                .filter { isDirectory ? $0.path != path : $0.path == path }
+                .map(settleInterrupted)
             forgotten += records
             // A folder is trashed as one item when anything under it was uploaded; a file when it was.
             if records.contains(where: { $0.remote != nil }) { onServer.append(path) }
@@ -254,11 +299,25 @@ public final class RootSync: @unchecked Sendable {
         return report
     }
 
+    /// A crash can fall between the server completing an upload and the journal recording it (§8.5).
+    /// Before such a session is given up (its file vanished, moved or changed), the server is asked; a
+    /// completed upload becomes the file's baseline, so the server copy then follows the local file —
+    /// moved, trashed, or replaced by the next version — instead of staying behind as a file the disk no
+    /// longer has. Returns the record as the journal holds it after.
+    func settleInterrupted(_ record: FileRecord) throws -> FileRecord {
+        guard let session = try journal.session(fileRowID: record.id),
+              session.uri == root.remote.appending(record.path).uri,  // not a conflict copy's session
+              let info = try client.fileInfoIfExists(root.remote.appending(record.path)),
+              isCompletedUpload(info, of: session, replacing: record.remote) else { return record }
+        try journal.markSynced(fileRowID: record.id, identity: session.identity, remote: RemoteBaseline(completed: info, session: session))
+        return try journal.record(id: record.id) ?? record
+    }
+
     /// A file or folder moved within the root: moved (and renamed) on the server, so no byte is sent
     /// again. Returns false when the server holds nothing to move, or refused: the caller uploads `to`
     /// afresh and removes `from` instead.
     public func move(from: String, to: String) throws -> Bool {
-        let records = try journal.records(root: root.key, under: from)
+        let records = try journal.records(root: root.key, under: from).map(settleInterrupted)
         // A record at the destination that holds nothing on the server (a scan just noted the moved file)
         // gives way; one that does hold something means the move would replace a server file: upload instead.
         let atTarget = try journal.records(root: root.key, under: to)

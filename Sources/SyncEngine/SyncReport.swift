@@ -10,12 +10,15 @@ public struct SyncRoot: Sendable {
     public var deletes: DeletePolicy
     /// gitignore-style patterns of paths never uploaded.
     public var exclude: [String]
+    /// crsync's own files (state folder, configuration): never uploaded if they lie inside `local`.
+    public var ownFiles: [String]
 
-    public init(local: String, remote: CloudrevePath, deletes: DeletePolicy = .keep, exclude: [String] = []) {
+    public init(local: String, remote: CloudrevePath, deletes: DeletePolicy = .keep, exclude: [String] = [], ownFiles: [String] = []) {
         self.local = local
         self.remote = remote
         self.deletes = deletes
         self.exclude = exclude
+        self.ownFiles = ownFiles
     }
 
     /// The journal's name for this pairing.
@@ -35,6 +38,8 @@ public struct SyncReport: Sendable {
     public var trashed: [String] = []
     /// Things not synced by design (symlinks, FIFOs, excluded): reported, not failures.
     public var notes: [String] = []
+    /// What was held back for safety and needs a person's eye (deletions refused for a gone or empty root).
+    public var warnings: [String] = []
     public var bytesSent: Int64 = 0
     /// Upload sessions cancelled on the server because they could no longer finish.
     public var cancelledSessions: [String] = []
@@ -52,6 +57,7 @@ public struct SyncReport: Sendable {
         conflicts += other.conflicts
         trashed += other.trashed
         notes += other.notes
+        warnings += other.warnings
         bytesSent += other.bytesSent
         cancelledSessions += other.cancelledSessions
         serverVersion = serverVersion ?? other.serverVersion

@@ -20,6 +20,11 @@ struct Config: ParsableCommand {
                 let config = try configOptions.load()
                 print("# \(config.path) is valid; effective configuration:")
                 print(config.rendered())
+                for root in config.roots {
+                    for own in OwnFiles.inside(root: root.local, [state.directory, config.path]) {
+                        print("# warning: \(root.local)/\(own) is crsync's own state or configuration; it lies inside this root and is never uploaded")
+                    }
+                }
                 // Sign-in is not configuration, but the next thing that would stop `crsync run`.
                 for profile in config.profiles.values.sorted(by: { $0.name < $1.name }) {
                     let hint = profile.name == "default" ? "" : " --profile \(profile.name)"

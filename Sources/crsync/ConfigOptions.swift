@@ -52,7 +52,8 @@ extension StateOptions {
             }
             let client = try clients[root.profile] ?? self.client(for: profile)
             clients[root.profile] = client
-            let sync = SyncRoot(local: root.local, remote: root.remote, deletes: root.deletes, exclude: root.exclude)
+            let sync = SyncRoot(local: root.local, remote: root.remote, deletes: root.deletes, exclude: root.exclude,
+                                ownFiles: [directory, config.path])
             return try RootSync(client: client, journal: journal, root: sync, options: options, events: events, control: control)
         }
     }

@@ -36,10 +36,11 @@ final class PassOutput: @unchecked Sendable {
         if json {
             return emit(["event": "summary", "uploaded": report.uploaded.count, "uploaded_bytes": bytes, "bytes_sent": report.bytesSent,
                          "unchanged": report.unchanged + report.adopted, "failed": report.failed.map { ["path": $0.path, "reason": $0.reason] },
-                         "conflicts": report.conflicts.map { ["path": $0.path, "copy": $0.copy] }, "trashed": report.trashed,
+                         "conflicts": report.conflicts.map { ["path": $0.path, "copy": $0.copy] }, "trashed": report.trashed, "warnings": report.warnings,
                          "interrupted": report.interrupted, "seconds": seconds, "server_version": report.serverVersion?.description as Any])
         }
         for note in report.notes { line("skipped \(note)") }
+        for warning in report.warnings { line("warning: \(warning)") }
         for conflict in report.conflicts {
             line("conflict: \(conflict.path) changed on the server since our last upload; theirs kept, ours uploaded as \(conflict.copy)")
         }

@@ -93,7 +93,8 @@ struct Sync: ParsableCommand {
         events.failed = { path, reason in output.failed(path, reason) }
         events.note = { message in output.note(message) }
         if let local, let remote {
-            let root = SyncRoot(local: absolutePath(local), remote: try CloudrevePath(parsing: remote), deletes: DeletePolicy(rawValue: deletes)!)
+            let root = SyncRoot(local: absolutePath(local), remote: try CloudrevePath(parsing: remote), deletes: DeletePolicy(rawValue: deletes)!,
+                                ownFiles: [state.directory, configOptions.path])
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: root.local, isDirectory: &isDirectory), isDirectory.boolValue else {
                 throw UsageError(message: "\(root.local) is not a folder")
