@@ -7,8 +7,10 @@ import Logging
 /// server-side moves; deletions follow each root's policy; lost events (queue overflow, the watch limit)
 /// are answered by rescans, never by silence; a full reconcile runs at start-up and every `rescanInterval`.
 ///
-/// One coordinator thread (the caller of `run`) owns all decisions; watcher threads only post events to
-/// the inbox; uploads run on RootSync's worker threads.
+/// A pipeline: watcher threads post events to the inbox; one coordinator thread (the caller of `run`)
+/// turns them into journaled work (uploads when due, deletions once settled), applies moves and deletions,
+/// and runs rescans; one standing `UploadPool` shared by every root uploads what is queued. The
+/// coordinator never waits for an upload: work on a path that is uploading waits for that path alone.
 public final class Daemon: @unchecked Sendable {
     public struct Settings: Sendable {
         public var quietPeriod: TimeInterval = 2
@@ -29,6 +31,10 @@ public final class Daemon: @unchecked Sendable {
         var nextUnwatchedRescan = Date.distantFuture
         var warnedWatchLimit = false
         var retryAt = Date.distantPast
+        /// Paths whose change is journaled as queued work, so later events of a busy file write nothing.
+        var journaled = Set<[UInt8]>()
+        /// Moves waiting for uploads under their source to stop.
+        var movesWaiting: [(from: String, to: String, isDirectory: Bool)] = []
 
         init(sync: RootSync, settings: Settings) {
             self.sync = sync
@@ -46,26 +52,103 @@ public final class Daemon: @unchecked Sendable {
     private var eventsSeen = 0
     private var droppingUntil: Date?
     private var overflowReported = false
+    private var fatal: CloudreveError?
+    /// Files waiting for their quiet period, per root key, as the coordinator last counted them (for status).
+    private var waitingCounts: [String: Int] = [:]
+    private var pool: UploadPool!
+
     /// Set when a root cannot go on (sign-in gone): `run` returns it.
-    public private(set) var fatalError: CloudreveError?
+    public var fatalError: CloudreveError? { inbox.lock(); defer { inbox.unlock() }; return fatal }
 
     public init(roots: [RootSync], settings: Settings, control: UploadControl, log: Logger) {
         self.roots = roots.map { Root(sync: $0, settings: settings) }
         self.settings = settings
         self.control = control
         self.log = log
+        pool = UploadPool(workers: roots.first?.options.workers ?? 4, control: control, retries: true) { [weak self] finished in
+            self?.finished(finished)
+        }
     }
 
     /// Runs until `stop()`; returns then, or when a root hits an error no retry can fix.
     public func run() {
         for (index, root) in roots.enumerated() { startWatching(root, index: index) }
+        pool.start()
+        resumeJournaledWork()
         while !isStopping && fatalError == nil {
             for (index, events) in takeInbox() { handle(events, root: roots[index]) }
             let now = Date()
             for root in roots where now >= root.retryAt { step(root, now: now) }
+            publishWaiting()
             waitForWork()
         }
+        control.stop()
+        pool.stop()
         for root in roots { root.watcher?.stop() }
+    }
+
+    /// The queue as `crsync status` shows it: per root, what is queued, running, backing off, and waiting
+    /// for its quiet period.
+    public func queueStatus() -> [UploadPool.QueueStatus] {
+        var status = pool.status()
+        let waiting = inbox.withLock { waitingCounts }
+        for (root, count) in waiting where count > 0 {
+            if let index = status.firstIndex(where: { $0.root == root }) {
+                status[index].waiting = count
+            } else {
+                status.append(UploadPool.QueueStatus(root: root, pending: 0, pendingBytes: 0, running: 0, waiting: count))
+            }
+        }
+        return status.sorted { $0.root < $1.root }
+    }
+
+    /// Work journaled before a crash or a stop starts at once, beside the start-up rescan, instead of
+    /// waiting for the rescan to find it again.
+    private func resumeJournaledWork() {
+        let now = Date()
+        for root in roots {
+            do {
+                let uploads = try root.sync.journal.queued(.upload, root: root.sync.root.key)
+                root.journaled.formUnion(uploads.map { Array($0.path.utf8) })
+                pool.submit(uploads.map { item in
+                    var item = item
+                    item.due = min(item.due, now)
+                    return item
+                }, root: root.sync)
+                for removal in try root.sync.journal.queued(.delete, root: root.sync.root.key) {
+                    root.removals.add(removal.path, isDirectory: removal.isDirectory, at: now)
+                }
+                if !uploads.isEmpty { log.info("resuming \(uploads.count) queued upload(s) under \(root.sync.root.local)") }
+            } catch {
+                log.error("cannot read the queued work of \(root.sync.root.local): \(error); the start-up rescan finds it")
+            }
+        }
+    }
+
+    /// Called on a pool worker when one upload is done.
+    private func finished(_ finished: UploadPool.Finished) {
+        guard let root = roots.first(where: { $0.sync === finished.root }) else { return }
+        logReport(finished.report, root: root, what: nil)
+        if let error = finished.rootError {
+            if case .notSignedIn = error {
+                log.critical("\(error)")
+                inbox.withLock { fatal = error }
+                wake()
+            } else {
+                log.error("\(root.sync.root.local): \(error); its uploads back off for 30 s, other folders go on")
+            }
+        }
+    }
+
+    private func wake() {
+        inbox.lock()
+        inbox.broadcast()
+        inbox.unlock()
+    }
+
+    private func publishWaiting() {
+        let counts = Dictionary(roots.map { ($0.sync.root.key, $0.tracker.pendingCount) }, uniquingKeysWith: { a, _ in a })
+        inbox.withLock { waitingCounts = counts }
     }
 
     public func stop() {
@@ -129,15 +212,22 @@ public final class Daemon: @unchecked Sendable {
 
     private func handle(_ events: [WatchEvent], root: Root) {
         let now = Date()
+        var noticed: [WorkItem] = []
+        defer { journal(noticed, root: root) }
         for event in events {
             switch event {
             case .changed(let path):
                 root.tracker.noteChange(path, at: now)
+                if root.journaled.insert(Array(path.utf8)).inserted {
+                    noticed.append(WorkItem(root: root.sync.root.key, path: path, kind: .upload, due: now.addingTimeInterval(settings.quietPeriod)))
+                }
             case .directoryAppeared:
                 break  // its files arrive as .changed
             case .removed(let path, let isDirectory):
                 root.tracker.forget(path)
+                root.journaled.remove(Array(path.utf8))
                 root.removals.add(path, isDirectory: isDirectory, at: now)
+                noticed.append(WorkItem(root: root.sync.root.key, path: path, kind: .delete, isDirectory: isDirectory, due: now))
             case .moved(let from, let to, let isDirectory):
                 moved(from: from, to: to, isDirectory: isDirectory, root: root, now: now)
             case .overflow:
@@ -168,14 +258,32 @@ public final class Daemon: @unchecked Sendable {
         }
     }
 
+    /// Notes noticed work in the journal before anything acts on it, in one transaction per batch of events.
+    private func journal(_ items: [WorkItem], root: Root) {
+        do {
+            try root.sync.journal.enqueue(items)
+        } catch {
+            log.error("cannot journal queued work under \(root.sync.root.local): \(error); a rescan finds it")
+        }
+    }
+
     /// A move inside the root: done on the server when the server holds the source; otherwise the
-    /// destination is uploaded and the source handled as a deletion.
+    /// destination is uploaded and the source handled as a deletion. An upload in flight under the source
+    /// is stopped first, and the move waits for it (in `movesWaiting`), so the server ends with the final
+    /// names and no orphaned session.
     private func moved(from: String, to: String, isDirectory: Bool, root: Root, now: Date) {
         applyRemovals(root.removals.takeAll(), root)  // a removal queued before the move must not hit its new path
+        root.tracker.forget(from)
+        if pool.cancel(root: root.sync.root.key, under: from) || !root.movesWaiting.isEmpty {
+            root.movesWaiting.append((from, to, isDirectory))
+            return
+        }
         do {
-            root.tracker.forget(from)
             if try root.sync.move(from: from, to: to) {
                 log.info("moved \(from) to \(to) on the server")
+                // What under it was still to be uploaded (a changed file, a stopped upload) goes under its new name.
+                let unsynced = try root.sync.journal.records(root: root.sync.root.key, under: to).filter { $0.state != .synced }
+                queueNow(unsynced.map(\.path), root: root, appends: false)
                 return
             }
         } catch {
@@ -193,37 +301,69 @@ public final class Daemon: @unchecked Sendable {
 
     private func step(_ root: Root, now: Date) {
         do {
+            retryWaitingMoves(root)
             applyRemovals(root.removals.takeDue(at: now), root)
+            // Due changes before a rescan: a small file saved now must not wait for a large tree's scan.
+            queueDueChanges(root)
             if root.needsRescan || now >= root.nextRescan || now >= root.nextUnwatchedRescan {
                 if root.watcher == nil, FileManager.default.fileExists(atPath: root.sync.root.local) {
                     startWatching(root, index: roots.firstIndex { $0 === root }!)
                 }
                 root.needsRescan = false
-                let report = try root.sync.reconcile()
+                let key = root.sync.root.key
+                let report = try root.sync.plan(feed: { [pool] queued in pool!.submit(queued, root: root.sync) },
+                                                busy: { [pool] in pool!.isRunning(root: key, under: $0) })
+                try root.sync.notePassCompleted()
                 logReport(report, root: root, what: "rescan")
                 root.nextRescan = Date().addingTimeInterval(settings.rescanInterval)
                 let unwatched = !(root.watcher?.unwatched.isEmpty ?? false)
                 root.nextUnwatchedRescan = unwatched ? Date().addingTimeInterval(settings.unwatchedRescan) : .distantFuture
             }
-            let due = root.tracker.takeDue(at: Date())
-            if !due.isEmpty {
-                // A file modified within the quiet period was handed out by max_delay: it is growing.
-                let growing = due.filter { modifiedWithin(settings.quietPeriod, root.sync.root.local + "/" + $0) }
-                let quiet = due.filter { !modifiedWithin(settings.quietPeriod, root.sync.root.local + "/" + $0) }
-                logReport(try root.sync.upload(paths: quiet), root: root, what: nil)
-                logReport(try root.sync.upload(paths: growing, allowAppends: true), root: root, what: nil)
-            }
             root.retryAt = .distantPast
         } catch let error as CloudreveError {
             if case .notSignedIn = error {
                 log.critical("\(error)")
-                fatalError = error
+                inbox.withLock { fatal = error }
                 return
             }
             retryLater(root, error)
         } catch {
             retryLater(root, error)
         }
+    }
+
+    /// Hands the files whose quiet period (or max delay) is over to the pool.
+    private func queueDueChanges(_ root: Root) {
+        let due = root.tracker.takeDue(at: Date())
+        guard !due.isEmpty else { return }
+        // A file modified within the quiet period was handed out by max_delay: it is growing.
+        let growing = due.filter { modifiedWithin(settings.quietPeriod, root.sync.root.local + "/" + $0) }
+        let quiet = due.filter { !modifiedWithin(settings.quietPeriod, root.sync.root.local + "/" + $0) }
+        queueNow(quiet, root: root, appends: false)
+        queueNow(growing, root: root, appends: true)
+    }
+
+    /// Journals uploads of `paths` as due now and gives them to the pool.
+    private func queueNow(_ paths: [String], root: Root, appends: Bool) {
+        guard !paths.isEmpty else { return }
+        let now = Date()
+        do {
+            let items = try root.sync.journal.enqueue(paths.map { WorkItem(root: root.sync.root.key, path: $0, kind: .upload, due: now, appends: appends) })
+            for path in paths { root.journaled.remove(Array(path.utf8)) }
+            pool.submit(items, root: root.sync)
+        } catch {
+            log.error("cannot queue uploads under \(root.sync.root.local): \(error); a rescan finds them")
+            root.needsRescan = true
+        }
+    }
+
+    private func retryWaitingMoves(_ root: Root) {
+        guard !root.movesWaiting.isEmpty else { return }
+        let key = root.sync.root.key
+        guard !root.movesWaiting.contains(where: { pool.isRunning(root: key, under: $0.from) }) else { return }
+        let moves = root.movesWaiting
+        root.movesWaiting = []
+        for move in moves { moved(from: move.from, to: move.to, isDirectory: move.isDirectory, root: root, now: Date()) }
     }
 
     private func retryLater(_ root: Root, _ error: Error) {
@@ -248,6 +388,18 @@ public final class Daemon: @unchecked Sendable {
                 ready.append(removal)
             }
         }
+        // An upload in flight at or under a deleted path is stopped first; its deletion waits for it (the
+        // next loop), then cancels its session and applies.
+        let key = root.sync.root.key
+        let uploading = ready.filter { pool.cancel(root: key, under: $0.path) }
+        for removal in uploading {
+            root.removals.add(removal.path, isDirectory: removal.isDirectory, at: Date().addingTimeInterval(0.1 - root.removals.settle))
+        }
+        // Every other deletion is decided now (applied, or dropped because the name is back): off the queue.
+        for removal in removals where !uploading.contains(removal) {
+            try? root.sync.journal.dropQueued(root: key, path: removal.path, kind: .delete)
+        }
+        ready.removeAll { removal in uploading.contains(removal) }
         guard !ready.isEmpty else { return }
         do {
             let report = try root.sync.remove(ready.map { ($0.path, $0.isDirectory) })
@@ -283,9 +435,11 @@ public final class Daemon: @unchecked Sendable {
             deadline = min(deadline, root.nextRescan, root.nextUnwatchedRescan)
             if root.retryAt > now { deadline = min(deadline, root.retryAt) }
             if root.needsRescan { deadline = now }
+            // Work waiting for an upload to stop is looked at again soon.
+            if !root.movesWaiting.isEmpty { deadline = min(deadline, now.addingTimeInterval(0.1)) }
         }
         inbox.lock()
-        if pending.isEmpty && !stopping && deadline > now { _ = inbox.wait(until: deadline) }
+        if pending.isEmpty && !stopping && fatal == nil && deadline > now { _ = inbox.wait(until: deadline) }
         inbox.unlock()
     }
 }

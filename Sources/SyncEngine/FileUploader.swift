@@ -27,6 +27,11 @@ struct FileUploader {
     /// The file never went quiet (a growing log): its first `size` bytes are sent even if it grows
     /// meanwhile; appending cannot change them. Any other change still stops the upload.
     var allowAppends = false
+    /// Set when this one upload must stop (its file was deleted or moved while it uploads).
+    var cancel: CancelFlag? = nil
+
+    /// Whether to stop now: the whole run stops, or this upload was cancelled. What was sent stays resumable.
+    private var shouldStop: Bool { control.isStopping || (cancel?.isSet ?? false) }
 
     /// What the server holds once the upload completed.
     struct Done {
@@ -159,10 +164,13 @@ struct FileUploader {
             // stands where a folder of the path should be.
             throw UploadFailure(reason: try obstacle(at: remote, error), permanent: false, code: error.code)
         } catch let error as CloudreveError {
-            throw UploadFailure(reason: error.description, permanent: error.isPermanentForFile, code: error.code)
+            var failure = UploadFailure(reason: error.description, permanent: error.isPermanentForFile, code: error.code)
+            if case .transport = error { failure.unreachable = true }
+            throw failure
         }
         let session = created.session
         CrashHook.reached(.afterCreate)
+        throughput.chunkSize = session.chunkSize
         let record = SessionRecord(fileRowID: job.record.id, sessionID: session.sessionID, uri: remote.uri, sessionJSON: created.json,
                                    serverVersion: server.version.description, chunkSize: session.chunkSize,
                                    chunkCount: ChunkPlan(size: identity.size, chunkSize: session.chunkSize).count,
@@ -210,6 +218,7 @@ struct FileUploader {
         let work = {
             while let index = progress.take() {
                 do {
+                    if self.shouldStop { throw Stopped() }
                     guard job.file.isUnchanged(since: session.identity, allowingAppends: self.allowAppends) else { throw FileChanged() }
                     let sent = try self.sendChunk(index, of: plan, session: session, job: job)
                     CrashHook.reached(.afterReply)
@@ -275,14 +284,14 @@ struct FileUploader {
                     // Charged before the next buffer goes: curl asks for it right after this returns.
                     self.control.throttle(min(64 << 10, length - n))
                     bytes = n
-                    return !self.control.isStopping
+                    return !self.shouldStop
                 }
                 throughput.record(bytes: length, seconds: Date().timeIntervalSince(started))
                 return sent + length
             } catch let error as CloudreveError {
                 sent += bytes
                 control.board.add(job.record.id, -bytes)
-                if control.isStopping { throw Stopped() }
+                if shouldStop { throw Stopped() }
                 switch error.code {
                 case 40011, 40016:
                     throw SessionLost(reason: "the upload session is gone on the server (\(error))")
@@ -302,7 +311,9 @@ struct FileUploader {
                     }
                     guard error.isRetryable else { throw UploadFailure(reason: error.description, permanent: error.isPermanentForFile) }
                     guard attempt < options.maxChunkAttempts else {
-                        throw UploadFailure(reason: "gave up after \(attempt) attempts: \(error)", permanent: false)
+                        var failure = UploadFailure(reason: "gave up after \(attempt) attempts: \(error)", permanent: false)
+                        if case .transport = error { failure.unreachable = true }
+                        throw failure
                     }
                     control.metrics?.add(.chunkRetries)
                     Thread.sleep(forTimeInterval: backoffDelay(attempt: attempt, base: options.backoffBase, cap: options.backoffCap,

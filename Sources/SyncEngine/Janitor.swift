@@ -58,9 +58,9 @@ public struct Janitor {
     /// of ours owns and that are older than the session lifetime, so they cannot be another client's live
     /// upload. Returns what was cancelled, as paths or session ids, for the report.
     @discardableResult
-    public func sweep(roots: [CloudrevePath], orphans: Bool = true, now: Date = Date()) throws -> [String] {
+    public func sweep(roots: [CloudrevePath], orphans: Bool = true, now: Date = Date(), skip: (SessionRecord) -> Bool = { _ in false }) throws -> [String] {
         var cancelled: [String] = []
-        for session in try staleJournalSessions(now: now) {
+        for session in try staleJournalSessions(now: now) where !skip(session) {
             try client.cancelUploadSession(id: session.sessionID, uri: session.uri)
             try journal.deleteSession(sessionID: session.sessionID)
             cancelled.append(session.uri)

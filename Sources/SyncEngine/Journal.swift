@@ -13,7 +13,7 @@ import Foundation
 /// `@unchecked Sendable`: all state is the connection, and every use of it is under `lock`.
 public final class Journal: @unchecked Sendable {
     public let path: String
-    private let database: SQLiteDatabase
+    let database: SQLiteDatabase
     private let lock = NSLock()
 
     /// Opens the journal at `path`, creating its folder (0700) and file (0600) if needed, and migrates
@@ -298,19 +298,19 @@ public final class Journal: @unchecked Sendable {
         }
     }
 
-    private func locked<T>(_ body: () throws -> T) rethrows -> T {
+    func locked<T>(_ body: () throws -> T) rethrows -> T {
         lock.lock()
         defer { lock.unlock() }
         return try body()
     }
 
     @discardableResult
-    private func writing<T>(_ body: () throws -> T) throws -> T {
+    func writing<T>(_ body: () throws -> T) throws -> T {
         try locked { try database.transaction(.immediate, body) }
     }
 
     /// Reads that span several statements see one snapshot, even while another process writes.
-    private func reading<T>(_ body: () throws -> T) throws -> T {
+    func reading<T>(_ body: () throws -> T) throws -> T {
         try locked { try database.transaction(.deferred, body) }
     }
 }

@@ -70,6 +70,24 @@ enum JournalSchema {
         -- frees, without parsing messages.
         ALTER TABLE files ADD COLUMN failure_code INTEGER;
         """,
+        // 3 → 4
+        """
+        -- The queue: work the watcher or a scan noticed and nothing has finished yet. A row is written before
+        -- anything acts on it and deleted once done, so a daemon restarted after kill -9 starts it at once
+        -- instead of waiting for a rescan to find it again. `seq` grows with every write, so a worker that
+        -- finishes an item never deletes a newer request for the same path (the file changed meanwhile).
+        CREATE TABLE work (
+            root         TEXT    NOT NULL COLLATE BINARY,
+            path         TEXT    NOT NULL COLLATE BINARY,
+            kind         TEXT    NOT NULL CHECK (kind IN ('upload', 'delete')),
+            is_dir       INTEGER NOT NULL DEFAULT 0,
+            due_at       REAL    NOT NULL,            -- Unix seconds
+            appends      INTEGER NOT NULL DEFAULT 0,  -- a file that never went quiet: appends tolerated
+            check_server INTEGER NOT NULL DEFAULT 0,  -- found by a scan: ask the server before sending
+            seq          INTEGER NOT NULL,
+            PRIMARY KEY (root, path, kind)
+        ) STRICT;
+        """,
     ]
 
     static var currentVersion: Int { steps.count }

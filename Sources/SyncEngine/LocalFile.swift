@@ -52,6 +52,8 @@ struct UploadFailure: Error, CustomStringConvertible {
     var permanent: Bool
     /// The server's code, when it gave one.
     var code: Int? = nil
+    /// The server could not be reached at all: the whole root should back off, not just this file.
+    var unreachable = false
     var description: String { reason }
 }
 

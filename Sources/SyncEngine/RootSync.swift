@@ -1,22 +1,34 @@
 import CloudreveAPI
 import Foundation
 
-/// Keeps one root uploaded: a whole pass (`reconcile`), or just the paths the watcher names (`upload`),
-/// local deletions (`remove`) and moves (`move`). `crsync sync` runs one reconcile; the daemon keeps one
+/// Keeps one root uploaded: a whole pass (`plan`, which queues what must go), one queued upload on a pool
+/// worker (`perform`), local deletions (`remove`) and moves (`move`). `crsync sync` plans once and drains
+/// the queue; the daemon keeps one
 /// of these per root. Data flows one way: scanner or watcher → journal → workers → client.
 public final class RootSync: @unchecked Sendable {
     public let root: SyncRoot
     let client: CloudreveClient
     let journal: Journal
-    let options: SyncOptions
+    public let options: SyncOptions
     let events: SyncEvents
     let control: UploadControl
     /// The root's `exclude` patterns plus the temporary-file defaults.
     public let filter: PathFilter
     /// crsync's own files inside this root, relative to it: never uploaded (`OwnFiles`).
     public let ownInside: [String]
-    private var server: ServerSnapshot?
+    /// Learned by `prepare`, from the coordinator or any pool worker: read and written under `serverLock`.
+    private var serverSnapshot: ServerSnapshot?
+    private let serverLock = NSLock()
+    private var server: ServerSnapshot? { serverLock.withLock { serverSnapshot } }
     private let throughput = Throughput()
+    /// Folder listings of the current whole pass, for files a scan queued with `checkServer`.
+    private var passListingsStore: FolderListings
+    private var passListings: FolderListings {
+        get { serverLock.withLock { passListingsStore } }
+        set { serverLock.withLock { passListingsStore = newValue } }
+    }
+    /// A file of at most this many bytes is one chunk: the pool's fairness rule lets it take any worker.
+    public var smallFileLimit: Int64 { throughput.chunkSize }
 
     public init(client: CloudreveClient, journal: Journal, root: SyncRoot, options: SyncOptions, events: SyncEvents = SyncEvents(),
                 control: UploadControl = UploadControl()) throws {
@@ -27,6 +39,7 @@ public final class RootSync: @unchecked Sendable {
             throw CloudreveError.usage("\(root.local): \(error)")
         }
         self.client = client
+        passListingsStore = FolderListings(client: client)
         self.journal = journal
         self.root = root
         self.options = options
@@ -38,13 +51,17 @@ public final class RootSync: @unchecked Sendable {
     /// what stops the whole root: no server, not signed in.
     public func prepare() throws {
         let version = try client.ping()
-        server = ServerSnapshot(version: version, policyID: try rootPolicy())
+        let snapshot = ServerSnapshot(version: version, policyID: try rootPolicy())
+        serverLock.withLock { serverSnapshot = snapshot }
         try Janitor(client: client, journal: journal).remember(root: root.remote)
     }
 
-    /// A whole pass: scan, journal what was seen, apply local deletions per the root's policy, cancel stale
-    /// upload sessions, and upload everything new or changed. A file that fails is in the report.
-    public func reconcile() throws -> SyncReport {
+    /// A whole pass up to the uploads: scan, compare with the journal in memory, move what was renamed
+    /// while unwatched, apply local deletions per the root's policy, journal what changed and queue its
+    /// upload (to be checked against the server first), handing each batch to `feed` as it goes so the
+    /// pool starts while a large tree is still being journaled; then cancel stale upload sessions (not
+    /// those of paths `busy` says are uploading). A file that cannot be read is in the report.
+    public func plan(feed: ([WorkItem]) -> Void, busy: @escaping (String) -> Bool = { _ in false }) throws -> SyncReport {
         if server == nil { try prepare() }
         var report = SyncReport()
         report.serverVersion = server?.version
@@ -52,36 +69,27 @@ public final class RootSync: @unchecked Sendable {
         report.failed += scan.problems.map { ($0.path, $0.reason) }
         report.notes += scan.skipped.map(\.description)
         report.notes += ownInside.map { "\($0): crsync's own state or configuration, never uploaded" }
+        passListings = FolderListings(client: client)
 
-        var work: [FileRecord] = []
-        var free: Int64?? = nil  // asked at most once per pass, and only if a quota refusal is waiting
-        for record in try journal.noteScanned(root: root.key, files: scan.files) {
-            if record.state == .failed, record.permanentFailure, record.failureCode == 40051 {
-                if free == nil { free = .some((try? client.capacity()).map { $0.total - $0.used }) }
-                if let room = free ?? nil, room >= record.local.size {
-                    work.append(record)  // the quota freed since (§8 step 6): worth another try
-                    continue
-                }
-            }
-            if options.honorBackoff, record.state == .failed, !record.permanentFailure, let next = record.nextAttemptAt, next > Date() {
-                report.failed.append((record.path, (record.lastError ?? "failed") + " (next try after \(next))"))
-                continue
-            }
-            switch record.state {
-            case .synced: report.unchanged += 1
-            case .failed where record.permanentFailure:
-                report.failed.append((record.path, (record.lastError ?? "failed") + " (not retried until the file changes; `crsync retry` forces it)"))
-            default: work.append(record)
-            }
-        }
+        // What the journal knows, read once: an unchanged file costs no statement of its own.
+        var known: [[UInt8]: FileRecord] = [:]
+        for record in try journal.records(root: root.key) { known[Array(record.path.utf8)] = record }
         let seen = Set(scan.files.map { Array($0.path.utf8) })
-        var vanished = try journal.records(root: root.key).filter { !seen.contains(Array($0.path.utf8)) }.map(settleInterrupted)
+        var vanished = try known.values.filter { !seen.contains(Array($0.path.utf8)) }.sorted { $0.path < $1.path }.map(settleInterrupted)
+        let changed = scan.files.filter { file in
+            guard let record = known[Array(file.path.utf8)] else { return true }
+            return record.local != file.identity || record.state != .synced
+        }
+        report.unchanged += scan.files.count - changed.count
+
         // A vanished file whose exact identity (device, inode, size, mtime) reappears under a new name was
         // renamed or moved while nobody watched: moved on the server, nothing sent again.
-        for (source, target) in renamesAmong(vanished: vanished, new: work) where try move(from: source.path, to: target.path) {
+        let newcomers = changed.filter { known[Array($0.path.utf8)] == nil }.map {
+            FileRecord(id: 0, root: root.key, path: $0.path, state: .pending, local: $0.identity, remote: nil, attempts: 0,
+                       nextAttemptAt: nil, lastError: nil, permanentFailure: false)
+        }
+        for (source, target) in renamesAmong(vanished: vanished, new: newcomers) where try move(from: source.path, to: target.path) {
             vanished.removeAll { $0.id == source.id }
-            work.removeAll { Array($0.path.utf8) == Array(target.path.utf8) }
-            report.unchanged += 1
         }
         if !vanished.isEmpty {
             if scan.files.isEmpty && root.deletes == .trash {
@@ -92,32 +100,65 @@ public final class RootSync: @unchecked Sendable {
                 report.merge(try remove(vanished.map { ($0.path, false) }))
             }
         }
-        // After the scan, so that sessions of files that vanished or changed are among the stale ones; a
-        // stale session the server completed after all is first recorded as the file's baseline.
+
+        var free: Int64?? = nil  // asked at most once per pass, and only if a quota refusal is waiting
+        for start in stride(from: 0, to: changed.count, by: 1000) {
+            var work: [FileRecord] = []
+            for record in try journal.noteScanned(root: root.key, files: Array(changed[start..<min(start + 1000, changed.count)])) {
+                if record.state == .failed, record.permanentFailure, record.failureCode == 40051 {
+                    if free == nil { free = .some((try? client.capacity()).map { $0.total - $0.used }) }
+                    if let room = free ?? nil, room >= record.local.size {
+                        // The quota freed since (§8 step 6): worth another try, as a pending file.
+                        try journal.markPending(fileRowID: record.id)
+                        work.append(record)
+                        continue
+                    }
+                }
+                if options.honorBackoff, record.state == .failed, !record.permanentFailure, let next = record.nextAttemptAt, next > Date() {
+                    report.failed.append((record.path, (record.lastError ?? "failed") + " (next try after \(next))"))
+                    continue
+                }
+                switch record.state {
+                case .synced: report.unchanged += 1  // renamed on the server just now, or touched without a change
+                case .failed where record.permanentFailure:
+                    report.failed.append((record.path, (record.lastError ?? "failed") + " (not retried until the file changes; `crsync retry` forces it)"))
+                default: work.append(record)
+                }
+            }
+            guard !work.isEmpty else { continue }
+            events.planned(work.count, work.reduce(0) { $0 + $1.local.size })
+            let now = Date()
+            feed(try journal.enqueue(work.map { WorkItem(root: root.key, path: $0.path, kind: .upload, due: now, checkServer: true) }))
+        }
+
+        // Sessions of files that vanished or changed are stale now; one the server completed after all is
+        // first recorded as the file's baseline. A session a worker is using right now is left alone.
         do {
             let janitor = Janitor(client: client, journal: journal)
-            for session in try janitor.staleJournalSessions() {
+            let inUse: (SessionRecord) -> Bool = { [journal] session in
+                (try? journal.record(id: session.fileRowID)).flatMap { $0 }.map { busy($0.path) } ?? false
+            }
+            for session in try janitor.staleJournalSessions() where !inUse(session) {
                 if let record = try journal.record(id: session.fileRowID), record.root == root.key { _ = try settleInterrupted(record) }
             }
-            report.cancelledSessions = try janitor.sweep(roots: [root.remote], orphans: options.cancelOrphanedUploads)
+            report.cancelledSessions = try janitor.sweep(roots: [root.remote], orphans: options.cancelOrphanedUploads, skip: inUse)
         } catch {
             // Housekeeping must not stop uploads; the next pass tries again.
             report.notes.append("stale upload sessions not cleaned: \(error)")
         }
-        control.metrics?.set(.filesPending, Double(work.count))
         control.metrics?.add(.sessionsCancelled, Double(report.cancelledSessions.count))
-        report.merge(upload(work))
-        control.metrics?.set(.filesPending, 0)
-        if !report.interrupted {
-            try journal.setSetting(RootSync.lastPassKey + root.key, ISO8601DateFormatter().string(from: Date()))
-        }
         return report
+    }
+
+    /// Records that a whole pass of this root completed (`crsync status` shows when).
+    public func notePassCompleted() throws {
+        try journal.setSetting(RootSync.lastPassKey + root.key, ISO8601DateFormatter().string(from: Date()))
     }
 
     /// Settings key prefix of when each root's last whole pass completed.
     public static let lastPassKey = "last_pass:"
 
-    /// What a reconcile would do, changing nothing (`--dry-run`): uploads, and local deletions that
+    /// What a whole pass would do, changing nothing (`--dry-run`): uploads, and local deletions that
     /// would go to the server's trash (or only be forgotten).
     public func dryRun() throws -> (upload: [(path: String, bytes: Int64)], move: [(from: String, to: String)], delete: [String],
                                     problems: [ScanProblem]) {
@@ -138,52 +179,78 @@ public final class RootSync: @unchecked Sendable {
         return (upload, move, root.deletes == .trash ? topmostPaths(vanished.map(\.path)) : [], scan.problems)
     }
 
-    /// Uploads the named files (relative paths) if they are new or changed since the journal last saw them.
-    /// `allowAppends`: the file never went quiet (a growing log); its first `size` bytes are sent even if
-    /// it grows meanwhile.
-    public func upload(paths: [String], allowAppends: Bool = false) throws -> SyncReport {
-        if server == nil { try prepare() }
-        var files: [ScannedFile] = []
-        for path in paths {
-            var st = stat()
-            guard lstat(root.local + "/" + path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG,
-                  !excludedWithFolders(path) else { continue }
-            files.append(ScannedFile(path: path, identity: Scanner.identity(of: st)))
-        }
-        let records = try journal.noteScanned(root: root.key, files: files).filter { $0.state != .synced && !$0.permanentFailure }
-        // A file that just appeared under the watcher cannot be on the server already as ours; asking
-        // would cost a listing of its folder per batch (whole passes still ask, for a lost journal).
-        return upload(records, allowAppends: allowAppends, askServerFirst: false)
+    /// What became of one queued item on a pool worker.
+    public struct Performed: Sendable {
+        public var report = SyncReport()
+        /// The root cannot go on now (no server, sign-in gone): the pool holds its work back.
+        public var rootError: CloudreveError?
+        /// The file failed for now: when to try it again (the daemon re-queues it then).
+        public var retryAt: Date?
+        /// Left in the queue: the run stopped, or the upload was cancelled for a deletion or a move.
+        public var interrupted = false
     }
 
-    private func upload(_ records: [FileRecord], allowAppends: Bool = false, askServerFirst: Bool = true) -> SyncReport {
-        var report = SyncReport()
-        guard let server else { return report }
-        let lock = NSLock()
-        let listings = FolderListings(client: client)
-        let uploader = FileUploader(client: client, journal: journal, server: server, options: options, throughput: throughput,
-                                    control: control, allowAppends: allowAppends)
-        if !records.isEmpty { events.planned(records.count, records.reduce(0) { $0 + $1.local.size }) }
-        runOnWorkers(records, count: options.workers) { record in
-            if self.control.isStopping {
-                lock.withLock { report.interrupted = true }
-                return
-            }
-            let outcome = self.sync(record, uploader: uploader, listings: askServerFirst ? listings : nil, version: server.version)
-            lock.withLock {
-                switch outcome {
-                case .uploaded(let bytes, let sent, let conflictCopy):
-                    report.uploaded.append((record.path, bytes))
-                    report.bytesSent += sent
-                    if let conflictCopy { report.conflicts.append((record.path, conflictCopy.description)) }
-                case .adopted: report.adopted += 1
-                case .vanished: report.notes.append("\(record.path): deleted before it was uploaded; nothing sent")
-                case .failed(let reason): report.failed.append((record.path, reason))
-                case .interrupted: report.interrupted = true
-                }
-            }
+    /// Uploads one queued file, on a pool worker, if it is new or changed since the journal last saw it,
+    /// and finishes its queue item unless it must be tried again.
+    func perform(_ item: WorkItem, cancel: CancelFlag) -> Performed {
+        var result = Performed()
+        let server: ServerSnapshot
+        do {
+            if self.server == nil { try prepare() }
+            guard let prepared = self.server else { return result }
+            server = prepared
+        } catch let error as CloudreveError {
+            result.rootError = error
+            return result
+        } catch {
+            result.rootError = .usage("\(root.remote): \(error)")
+            return result
         }
-        return report
+        do {
+            var st = stat()
+            guard lstat(root.local + "/" + item.path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, !excludedWithFolders(item.path) else {
+                // Gone, not a file any more, or excluded: nothing to upload (a deletion, if any, is its own item).
+                if LocalKind.of(root.local + "/" + item.path) == .none {
+                    result.report.notes.append("\(item.path): deleted before it was uploaded; nothing sent")
+                }
+                try journal.finish([item])
+                return result
+            }
+            let record = try journal.noteScanned(root: root.key, path: item.path, identity: Scanner.identity(of: st))
+            if record.state == .synced || record.permanentFailure {
+                try journal.finish([item])
+                return result
+            }
+            if options.honorBackoff, record.state == .failed, let next = record.nextAttemptAt, next > Date() {
+                result.retryAt = next
+                return result
+            }
+            var uploader = FileUploader(client: client, journal: journal, server: server, options: options, throughput: throughput,
+                                        control: control, allowAppends: item.appends)
+            uploader.cancel = cancel
+            // A file the watcher just saw appear cannot be on the server already as ours; a scan's might (a lost journal).
+            switch sync(record, uploader: uploader, listings: item.checkServer ? passListings : nil, version: server.version) {
+            case .uploaded(let bytes, let sent, let conflictCopy):
+                result.report.uploaded.append((record.path, bytes))
+                result.report.bytesSent += sent
+                if let conflictCopy { result.report.conflicts.append((record.path, conflictCopy.description)) }
+            case .adopted: result.report.adopted += 1
+            case .vanished: result.report.notes.append("\(record.path): deleted before it was uploaded; nothing sent")
+            case .failed(let reason, let permanent, let unreachable):
+                result.report.failed.append((record.path, reason))
+                if !permanent { result.retryAt = (try journal.record(id: record.id))?.nextAttemptAt ?? Date().addingTimeInterval(30) }
+                if unreachable { result.rootError = .usage("the server of \(root.remote) cannot be reached: \(reason)") }
+            case .interrupted:
+                result.report.interrupted = control.isStopping
+                result.interrupted = true
+                return result
+            }
+            if result.retryAt == nil { try journal.finish([item]) }
+        } catch {
+            result.report.failed.append((item.path, "\(error)"))
+            result.retryAt = Date().addingTimeInterval(30)
+        }
+        return result
     }
 
     private enum Outcome {
@@ -191,7 +258,8 @@ public final class RootSync: @unchecked Sendable {
         case adopted
         /// Deleted locally before or during its upload: a note, not a failure.
         case vanished
-        case failed(String)
+        /// `unreachable`: the server could not be reached at all.
+        case failed(String, permanent: Bool, unreachable: Bool)
         case interrupted
     }
 
@@ -243,7 +311,9 @@ public final class RootSync: @unchecked Sendable {
                                     nextAttemptAt: failure.permanent ? nil : retryAt, code: failure.code)
             events.failed(record.path, failure.reason)
             control.metrics?.add(.filesFailed)
-            return .failed(failure.reason)
+            var unreachable = failure.unreachable
+            if case .transport(let transport)? = error as? CloudreveError, !transport.isLocalReadError { unreachable = true }
+            return .failed(failure.reason, permanent: failure.permanent, unreachable: unreachable)
         }
     }
 
@@ -262,21 +332,22 @@ public final class RootSync: @unchecked Sendable {
             report.warnings.append(refusal)
             return report
         }
-        var gone: [String: Bool] = [:]
+        // Keyed by bytes: NFC and NFD spellings of a name are different files.
+        var gone: [[UInt8]: (path: String, isDirectory: Bool)] = [:]
         for (path, isDirectory) in paths where LocalKind.of(root.local + "/" + path).isGone(wasDirectory: isDirectory) {
             if let folder = topmostGoneFolder(above: path, root: root.local) {
-                gone[folder] = true
+                gone[Array(folder.utf8)] = (folder, true)
             } else {
-                gone[path] = isDirectory
+                gone[Array(path.utf8)] = (path, isDirectory)
             }
         }
         var onServer: [String] = []
         var forgotten: [FileRecord] = []
-        for path in topmostPaths(Array(gone.keys)) {
-            let isDirectory = gone[path] ?? false
+        for path in topmostPaths(gone.values.map(\.path)) {
+            let isDirectory = gone[Array(path.utf8)]?.isDirectory ?? false
             // A folder's records are those below it (a file now at its path is new); a file's, its own.
             let records = try journal.records(root: root.key, under: path)
-                .filter { isDirectory ? $0.path != path : $0.path == path }
+                .filter { (Array($0.path.utf8) == Array(path.utf8)) != isDirectory }
                 .map(settleInterrupted)
             forgotten += records
             // A folder is trashed as one item when anything under it was uploaded; a file when it was.
@@ -295,7 +366,15 @@ public final class RootSync: @unchecked Sendable {
                 }
             }
         }
-        for record in forgotten { try journal.forget(fileRowID: record.id) }
+        for record in forgotten {
+            // Deleted while it uploaded (its worker was stopped first): the placeholder must not stay behind.
+            if let session = try journal.session(fileRowID: record.id), (try? client.cancelUploadSession(id: session.sessionID, uri: session.uri)) != nil {
+                try journal.deleteSession(sessionID: session.sessionID)
+                report.cancelledSessions.append(session.uri)
+            }  // else left journaled: the stale-session sweep cancels it later
+            try journal.forget(fileRowID: record.id)
+        }
+        for (path, _) in gone.values { try journal.dropQueued(root: root.key, under: path) }
         return report
     }
 

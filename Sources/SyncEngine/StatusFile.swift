@@ -12,9 +12,11 @@ public struct RunningStatus: Codable, Sendable {
     public var inFlight: [ProgressBoard.Entry]
     /// Bytes per second over the last interval, all uploads together.
     public var rate: Double
+    /// The upload queue per root: queued, running, waiting for a quiet period, backing off.
+    public var queue: [UploadPool.QueueStatus]?
 
     enum CodingKeys: String, CodingKey {
-        case pid, command, started, updated, rate
+        case pid, command, started, updated, rate, queue
         case serverVersion = "server_version", inFlight = "in_flight"
     }
 }
@@ -38,6 +40,10 @@ public final class StatusPublisher: @unchecked Sendable {
 
     public func setServerVersion(_ version: String) { lock.withLock { serverVersion = version } }
 
+    /// Where the queue's state comes from (the daemon's or a pass's pool), read at every write.
+    public func setQueue(_ source: @escaping @Sendable () -> [UploadPool.QueueStatus]) { lock.withLock { queueSource = source } }
+    private var queueSource: (@Sendable () -> [UploadPool.QueueStatus])?
+
     public func start() {
         let thread = Thread { [self] in
             var lastSent: Int64 = 0
@@ -49,7 +55,8 @@ public final class StatusPublisher: @unchecked Sendable {
                 let rate = max(0, Double(sent - lastSent)) / max(0.001, now.timeIntervalSince(lastTime))
                 (lastSent, lastTime) = (sent, now)
                 write(RunningStatus(pid: getpid(), command: command, started: started, updated: now,
-                                    serverVersion: lock.withLock { serverVersion }, inFlight: entries, rate: rate))
+                                    serverVersion: lock.withLock { serverVersion }, inFlight: entries, rate: rate,
+                                    queue: lock.withLock { queueSource }?()))
                 Thread.sleep(forTimeInterval: 0.5)
             }
             unlink(path)

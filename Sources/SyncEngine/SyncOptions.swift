@@ -35,6 +35,14 @@ final class Throughput: @unchecked Sendable {
     private let lock = NSLock()
     /// Bytes per second; a modest 1 MiB/s until measured.
     private var rate: Double = 1_048_576
+    private var chunk: Int64 = 4 << 20
+
+    /// The storage policy's chunk size, as the last session showed it (4 MiB until one did): a file of at
+    /// most one chunk is "small" for the pool's fairness rule.
+    var chunkSize: Int64 {
+        get { lock.withLock { chunk } }
+        set { lock.withLock { chunk = newValue > 0 ? newValue : .max } }  // 0: the whole file in one request
+    }
 
     func record(bytes: Int64, seconds: TimeInterval) {
         guard bytes > 64 << 10, seconds > 0.001 else { return }

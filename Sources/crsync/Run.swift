@@ -71,6 +71,7 @@ struct Run: ParsableCommand {
                 throw fail(error)
             }
             slot.set(current)
+            publisher.setQueue { current.queueStatus() }
             publisher.start()
             current.run()
             publisher.stop()

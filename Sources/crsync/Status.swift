@@ -20,10 +20,12 @@ struct Status: ParsableCommand {
         var pendingBytes: Int64 = 0
         var failed: [[String: String]] = []
         var inFlight: [ProgressBoard.Entry] = []
+        /// The running crsync's upload queue for this root (nil when none runs).
+        var queue: UploadPool.QueueStatus?
         var lastPassCompleted: String?
 
         enum CodingKeys: String, CodingKey {
-            case root, failed
+            case root, failed, queue
             case pendingFiles = "pending_files", pendingBytes = "pending_bytes", inFlight = "in_flight"
             case lastPassCompleted = "last_pass_completed"
         }
@@ -67,6 +69,7 @@ struct Status: ParsableCommand {
                 }
                 let local = key.components(separatedBy: " -> ").first ?? key
                 status.inFlight = live?.inFlight.filter { $0.root == local } ?? []
+                status.queue = live?.queue?.first { Array($0.root.utf8) == Array(key.utf8) }
                 status.lastPassCompleted = try journal.setting(RootSync.lastPassKey + key)
                 roots.append(status)
             }
@@ -107,6 +110,12 @@ struct Status: ParsableCommand {
             for entry in root.inFlight {
                 let percent = entry.size > 0 ? Int(Double(entry.sent) * 100 / Double(entry.size)) : 100
                 print("  uploading: \(entry.path) \(percent)% of \(formatBytes(entry.size))")
+            }
+            if let queue = root.queue {
+                var line = "  queue: \(queue.pending) file(s) queued (\(formatBytes(queue.pendingBytes))), \(queue.running) uploading, "
+                    + "\(queue.waiting) waiting for their quiet period"
+                if let until = queue.backingOffUntil { line += "; backing off until \(ISO8601DateFormatter().string(from: until))" }
+                print(line)
             }
             for failure in root.failed { print("  failed: \(failure["path"] ?? ""): \(failure["reason"] ?? "")") }
             print("  last complete pass: \(root.lastPassCompleted ?? "never")")

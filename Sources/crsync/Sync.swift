@@ -61,15 +61,31 @@ struct Sync: ParsableCommand {
             progress?.start()
             var report = SyncReport()
             let started = Date()
+            // The daemon's engine, run until its queue is empty: each root is scanned and its work queued
+            // (journaled), and one pool of workers shared by every root uploads it.
+            let pool = UploadPool(workers: roots.first?.options.workers ?? 4, control: control)
+            publisher.setQueue { pool.status() }
+            pool.start()
+            defer {
+                control.stop()  // a sign-in error leaves the loop early: nothing more may start
+                pool.stop()
+            }
+            var planned: [RootSync] = []
             for root in roots {
                 if control.isStopping { break }
                 do {
-                    report.merge(try root.reconcile())
+                    report.merge(try root.plan(feed: { pool.submit($0, root: root) },
+                                               busy: { pool.isRunning(root: root.root.key, under: $0) }))
+                    planned.append(root)
                 } catch let error as CloudreveError {
                     if case .notSignedIn = error { throw error }
                     report.failed.append((root.root.local, "\(error)"))
                 }
             }
+            pool.waitUntilIdle()
+            report.merge(pool.report)
+            if control.isStopping { report.interrupted = true }
+            if !report.interrupted { for root in planned { try? root.notePassCompleted() } }
             progress?.stop()
             publisher.stop()
             output.summary(report, seconds: Date().timeIntervalSince(started))

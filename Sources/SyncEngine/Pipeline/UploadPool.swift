@@ -1,0 +1,247 @@
+import CloudreveAPI
+import Foundation
+
+/// The standing pool of upload workers that every root shares: a worker that finishes a file takes the
+/// next due one at once (`nextToStart`), and whoever queues work never waits for an upload. The daemon
+/// keeps one for its whole life; `crsync sync` runs one until its queue is empty. Work is journaled
+/// (`Journal.enqueue`) before it is submitted here, and finished in the journal when done, so what this
+/// holds in memory is only a mirror of the journal's queue.
+///
+/// Workers are threads of their own: every upload blocks on curl, file reads and SQLite.
+public final class UploadPool: @unchecked Sendable {
+    /// What became of one upload, for the daemon's log or the pass's summary.
+    public struct Finished: Sendable {
+        public var root: RootSync
+        public var item: WorkItem
+        public var report: SyncReport
+        /// A root-wide error (no server, sign-in gone): the root backs off, or the daemon stops.
+        public var rootError: CloudreveError?
+    }
+
+    /// A queued or running upload, for `crsync status`.
+    public struct QueueStatus: Codable, Sendable {
+        public var root: String
+        public var pending: Int
+        public var pendingBytes: Int64
+        public var running: Int
+        /// Changed files waiting for their quiet period (the daemon's count).
+        public var waiting = 0
+        public var backingOffUntil: Date?
+
+        public init(root: String, pending: Int, pendingBytes: Int64, running: Int, waiting: Int = 0, backingOffUntil: Date? = nil) {
+            self.root = root
+            self.pending = pending
+            self.pendingBytes = pendingBytes
+            self.running = running
+            self.waiting = waiting
+            self.backingOffUntil = backingOffUntil
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case root, pending, running, waiting
+            case pendingBytes = "pending_bytes", backingOffUntil = "backing_off_until"
+        }
+    }
+
+    private struct Entry {
+        var item: WorkItem
+        var root: RootSync
+        var size: Int64
+        var large: Bool
+        var candidate: DispatchCandidate { DispatchCandidate(key: PathKey(root: item.root, path: item.path), due: item.due, large: large) }
+    }
+
+    private struct Running {
+        var entry: Entry
+        var cancel: CancelFlag
+    }
+
+    public let workers: Int
+    private let control: UploadControl
+    private let condition = NSCondition()
+    private var queue: [Entry] = []
+    private var running: [PathKey: Running] = [:]
+    private var paused: [String: Date] = [:]
+    private var stopping = false
+    private var threads: [Thread] = []
+    private let finishedGroup = DispatchGroup()
+    private let onFinished: @Sendable (Finished) -> Void
+    private var finishedSoFar = SyncReport()
+
+    /// Every finished upload's report merged: what a `crsync sync` pass did.
+    public var report: SyncReport { condition.withLock { finishedSoFar } }
+
+    /// The daemon's pool tries failed files again when their backoff ends; a one-shot pass reports them.
+    private let retries: Bool
+
+    public init(workers: Int, control: UploadControl, retries: Bool = false, onFinished: @escaping @Sendable (Finished) -> Void = { _ in }) {
+        self.retries = retries
+        self.workers = max(1, workers)
+        self.control = control
+        self.onFinished = onFinished
+    }
+
+    public func start() {
+        for n in 0..<workers {
+            finishedGroup.enter()
+            let thread = Thread { [self] in
+                work()
+                finishedGroup.leave()
+            }
+            thread.name = "crsync-worker-\(n)"
+            thread.stackSize = 1 << 20
+            threads.append(thread)
+            thread.start()
+        }
+    }
+
+    /// Queues journaled upload items of `root`; one already queued for the same path is replaced.
+    public func submit(_ items: [WorkItem], root: RootSync) {
+        guard !items.isEmpty else { return }
+        let entries = items.map { item -> Entry in
+            var st = stat()
+            let size = lstat(root.root.local + "/" + item.path, &st) == 0 ? Int64(st.st_size) : 0
+            return Entry(item: item, root: root, size: size, large: size > root.smallFileLimit)
+        }
+        condition.withLock {
+            for entry in entries {
+                let key = entry.candidate.key  // bytes: NFC and NFD spellings are different files
+                queue.removeAll { $0.candidate.key == key }
+                queue.append(entry)
+            }
+            condition.broadcast()
+        }
+    }
+
+    /// Holds back `root`'s queued uploads until `until` (its server is unreachable); other roots go on.
+    public func pause(root: String, until: Date) {
+        condition.withLock {
+            paused[root] = until
+            condition.broadcast()
+        }
+    }
+
+    /// Asks every upload in flight at or under `path` of `root` to stop, and drops what is queued there.
+    /// Returns whether any was in flight: the caller (a deletion, a move) waits until none is.
+    @discardableResult
+    public func cancel(root: String, under path: String) -> Bool {
+        let folder = PathKey(root: root, path: path)
+        return condition.withLock {
+            queue.removeAll { PathKey(root: $0.item.root, path: $0.item.path).isAtOrUnder(folder) }
+            var any = false
+            for (key, run) in running where key.isAtOrUnder(folder) {
+                run.cancel.set()
+                any = true
+            }
+            return any
+        }
+    }
+
+    /// Whether an upload at or under `path` of `root` is in flight.
+    public func isRunning(root: String, under path: String) -> Bool {
+        let folder = PathKey(root: root, path: path)
+        return condition.withLock { running.keys.contains { $0.isAtOrUnder(folder) } }
+    }
+
+    /// Blocks until nothing is queued or running (`crsync sync`), or the run is stopping.
+    public func waitUntilIdle() {
+        condition.withLock {
+            while !(queue.isEmpty && running.isEmpty) && !(stopping && running.isEmpty) {
+                if control.isStopping && running.isEmpty { break }
+                _ = condition.wait(until: Date().addingTimeInterval(0.2))
+            }
+        }
+    }
+
+    /// Stops the workers once their current uploads return (`control.stop()` makes them return at once).
+    public func stop() {
+        condition.withLock {
+            stopping = true
+            condition.broadcast()
+        }
+        finishedGroup.wait()
+    }
+
+    /// Per root: what is queued and running, and whether it backs off.
+    public func status(now: Date = Date()) -> [QueueStatus] {
+        condition.withLock {
+            var byRoot: [String: QueueStatus] = [:]
+            for entry in queue {
+                byRoot[entry.item.root, default: QueueStatus(root: entry.item.root, pending: 0, pendingBytes: 0, running: 0)].pending += 1
+                byRoot[entry.item.root]!.pendingBytes += entry.size
+            }
+            for key in running.keys {
+                byRoot[key.root, default: QueueStatus(root: key.root, pending: 0, pendingBytes: 0, running: 0)].running += 1
+            }
+            for (root, until) in paused where until > now {
+                byRoot[root, default: QueueStatus(root: root, pending: 0, pendingBytes: 0, running: 0)].backingOffUntil = until
+            }
+            return byRoot.values.sorted { $0.root < $1.root }
+        }
+    }
+
+    public var queuedCount: Int { condition.withLock { queue.count } }
+
+    // MARK: Workers
+
+    private func work() {
+        while let (entry, cancel) = take() {
+            let finished = entry.root.perform(entry.item, cancel: cancel)
+            // Tried again later (daemon): after the root's pause when its server was unreachable, or when the
+            // file's own backoff ends. Re-journaled first, so a restart keeps the schedule.
+            var again: Entry?
+            if retries, !finished.interrupted, let at = finished.retryAt ?? (finished.rootError != nil ? Date().addingTimeInterval(30) : nil) {
+                var item = entry.item
+                item.due = at
+                if let saved = try? entry.root.journal.enqueue([item]).first {
+                    again = entry
+                    again?.item = saved
+                }
+            }
+            condition.withLock {
+                finishedSoFar.merge(finished.report)
+                running[PathKey(root: entry.item.root, path: entry.item.path)] = nil
+                if finished.rootError != nil {
+                    paused[entry.item.root] = Date().addingTimeInterval(30)
+                }
+                if let again, !queue.contains(where: { $0.candidate.key == again.candidate.key }) {
+                    queue.append(again)
+                }
+                condition.broadcast()
+            }
+            control.metrics?.set(.filesPending, Double(queuedCount))
+            onFinished(Finished(root: entry.root, item: entry.item, report: finished.report, rootError: finished.rootError))
+        }
+    }
+
+    /// The next upload this worker may start, waiting for one; nil once stopping.
+    private func take() -> (Entry, CancelFlag)? {
+        condition.withLock {
+            while true {
+                if stopping || control.isStopping { return nil }
+                let now = Date()
+                let large = running.values.filter(\.entry.large).count
+                if let index = nextToStart(queue.map(\.candidate), inFlight: Set(running.keys), inFlightLarge: large, workers: workers,
+                                           pausedRoots: paused, now: now) {
+                    let entry = queue.remove(at: index)
+                    let cancel = CancelFlag()
+                    running[PathKey(root: entry.item.root, path: entry.item.path)] = Running(entry: entry, cancel: cancel)
+                    return (entry, cancel)
+                }
+                // Nothing may start now: wake for the next due item, a root's pause ending, or a change.
+                var wake = now.addingTimeInterval(1)
+                for entry in queue where entry.item.due > now { wake = min(wake, entry.item.due) }
+                _ = condition.wait(until: wake)
+            }
+        }
+    }
+}
+
+/// Set when one upload must stop (its file was deleted or moved): checked between request bodies' buffers.
+public final class CancelFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    public init() {}
+    public func set() { lock.withLock { value = true } }
+    public var isSet: Bool { lock.withLock { value } }
+}
