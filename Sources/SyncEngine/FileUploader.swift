@@ -133,7 +133,8 @@ struct FileUploader {
             }
             throw Conflict(theirs: theirs)
         } catch let error as CloudreveError {
-            throw UploadFailure(reason: error.description, permanent: error.isPermanentForFile, code: error.code)
+            throw UploadFailure(reason: reason(for: error, path: job.record.path, size: identity.size), permanent: error.isPermanentForFile,
+                                code: error.code)
         }
         let session = created.session
         CrashHook.reached(.afterCreate)

@@ -20,6 +20,7 @@ struct Config: ParsableCommand {
                 let config = try configOptions.load()
                 print("# \(config.path) is valid; effective configuration:")
                 print(config.rendered())
+                for warning in config.rootWarnings(realPath: realPath) { complain("warning: \(warning)") }
                 // Sign-in is not configuration, but the next thing that would stop `crsync run`.
                 for profile in config.profiles.values.sorted(by: { $0.name < $1.name }) {
                     let hint = profile.name == "default" ? "" : " --profile \(profile.name)"
@@ -31,6 +32,13 @@ struct Config: ParsableCommand {
             }
         }
     }
+}
+
+/// `path` with every symbolic link resolved, or nil when it does not exist.
+func realPath(_ path: String) -> String? {
+    guard let resolved = realpath(path, nil) else { return nil }
+    defer { free(resolved) }
+    return String(cString: resolved)
 }
 
 struct Init: ParsableCommand {
