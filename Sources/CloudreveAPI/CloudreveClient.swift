@@ -38,6 +38,10 @@ public final class CloudreveClient: @unchecked Sendable {
         let text: String
         do {
             text = try call("GET", "/site/ping", token: nil) ?? ""
+        } catch CloudreveError.transport(let error) where schemeAdvice(curlCode: error.curlCode, url: error.url) != nil {
+            var hinted = error
+            hinted.message += "; " + schemeAdvice(curlCode: error.curlCode, url: error.url)!
+            throw CloudreveError.transport(hinted)
         } catch CloudreveError.http(404, _, _) {
             // A Cloudreve 3 server has no /api/v4 (gin's plain 404) but answers /api/v3/site/ping (§2).
             if let old = legacyVersion() {

@@ -23,9 +23,17 @@ public func connectionAdvice(curlCode: Int, url: String) -> String? {
             + "(or its [servers.NAME]), or SSL_CERT_FILE=/path/to/ca.pem; if the name does not match the certificate, use the name it was issued for"
     case 77:  // CURLE_SSL_CACERT_BADFILE
         return "the CA file cannot be read: check the ca_file setting (or SSL_CERT_FILE / CURL_CA_BUNDLE) names a readable PEM file"
-    case 52, 56:  // CURLE_GOT_NOTHING, CURLE_RECV_ERROR
-        return isHTTPS ? nil : "the connection closed without an answer: if the server speaks HTTPS on port \(port), write https:// instead of http://"
     default:
         return nil
     }
+}
+
+/// For the first request to a server only (a dropped connection later is a network fault, not a wrong
+/// address): plain HTTP sent to a TLS port gets the connection closed without an answer.
+public func schemeAdvice(curlCode: Int, url: String) -> String? {
+    guard [52, 56].contains(curlCode),  // CURLE_GOT_NOTHING, CURLE_RECV_ERROR
+          let parts = URLComponents(string: url.split(separator: " ").last.map(String.init) ?? url),
+          parts.scheme?.lowercased() == "http"
+    else { return nil }
+    return "the connection closed without an answer: if the server speaks HTTPS on port \(parts.port ?? 80), write https:// instead of http://"
 }

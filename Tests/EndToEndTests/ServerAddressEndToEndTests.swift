@@ -69,6 +69,10 @@ final class ServerAddressEndToEndTests: XCTestCase {
         XCTAssertTrue(untrusted.stderr.contains("\(url)/api/v4/site/ping"), untrusted.stderr)
         XCTAssertTrue(untrusted.stderr.contains("certificate not trusted: if the server uses a private CA, set ca_file = "), untrusted.stderr)
 
+        let plain = try crsync(["login", "--server", "http://127.0.0.1:\(port)", "--email", "me@example.com"])
+        XCTAssertEqual(plain.status, 1, plain.stderr)
+        XCTAssertTrue(plain.stderr.contains("if the server speaks HTTPS on port \(port), write https:// instead of http://"), plain.stderr)
+
         let config = scratch + "/config.toml"
         try """
             [server]

@@ -12,7 +12,6 @@ final class ConnectionAdviceTests: XCTestCase {
             (35, "https://h:5212/x", ["TLS handshake", "write http:// instead of https://"]),
             (60, "https://h/x", ["certificate not trusted", "ca_file = ", "[server]", "SSL_CERT_FILE"]),
             (77, "https://h/x", ["CA file cannot be read"]),
-            (52, "http://h:443/x", ["write https:// instead of http://"]),
         ]
         for row in table {
             let advice = connectionAdvice(curlCode: row.code, url: row.url) ?? ""
@@ -21,7 +20,10 @@ final class ConnectionAdviceTests: XCTestCase {
     }
 
     func testNoAdviceWhereThereIsNothingBetterToSay() {
-        XCTAssertNil(connectionAdvice(curlCode: 56, url: "https://h/x"), "a reset over https says nothing about the scheme")
+        XCTAssertNil(connectionAdvice(curlCode: 56, url: "http://h/x"), "a cut connection is not a wrong address")
+        XCTAssertTrue(schemeAdvice(curlCode: 52, url: "GET http://h:5212/x")?.contains("port 5212, write https:// instead of http://") ?? false)
+        XCTAssertNil(schemeAdvice(curlCode: 56, url: "https://h/x"), "a reset over https says nothing about the scheme")
+        XCTAssertNil(schemeAdvice(curlCode: 7, url: "http://h/x"))
         XCTAssertNil(connectionAdvice(curlCode: 42, url: "http://h/x"))
     }
 
