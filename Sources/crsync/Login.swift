@@ -68,7 +68,8 @@ struct Login: ParsableCommand {
         guard let configured = config.profiles[profile] else {
             throw UsageError(message: "\(config.path) has no profile '\(profile)' (profiles: \(config.profiles.keys.sorted().joined(separator: ", ")))")
         }
-        return (server ?? configured.url, email ?? configured.email, configured.caFile)
+        // The profile's ca_file belongs to the profile's server, not to another one given with --server.
+        return (server ?? configured.url, email ?? configured.email, server == nil ? configured.caFile : nil)
     }
 
     private func readPassword(for email: String) throws -> String {
