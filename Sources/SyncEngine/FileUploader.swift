@@ -159,7 +159,8 @@ struct FileUploader {
             // stands where a folder of the path should be.
             throw UploadFailure(reason: try obstacle(at: remote, error), permanent: false, code: error.code)
         } catch let error as CloudreveError {
-            throw UploadFailure(reason: error.description, permanent: error.isPermanentForFile, code: error.code)
+            throw UploadFailure(reason: reason(for: error, path: job.record.path, size: identity.size), permanent: error.isPermanentForFile,
+                                code: error.code)
         }
         let session = created.session
         CrashHook.reached(.afterCreate)

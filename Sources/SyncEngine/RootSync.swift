@@ -38,7 +38,8 @@ public final class RootSync: @unchecked Sendable {
     /// what stops the whole root: no server, not signed in.
     public func prepare() throws {
         let version = try client.ping()
-        server = ServerSnapshot(version: version, policyID: try rootPolicy())
+        let policy = try rootPolicy()
+        server = ServerSnapshot(version: version, policyID: policy?.id, maxSize: policy?.maxSize)
         try Janitor(client: client, journal: journal).remember(root: root.remote)
     }
 
@@ -354,12 +355,12 @@ public final class RootSync: @unchecked Sendable {
     }
 
     /// The policy id from the root's listing, creating the root when it is missing.
-    private func rootPolicy() throws -> String? {
+    private func rootPolicy() throws -> StoragePolicy? {
         do {
-            return try client.list(root.remote).storagePolicy?.id
+            return try client.list(root.remote).storagePolicy
         } catch CloudreveError.api(40016, _, _, _) {
             try client.createFolder(root.remote)
-            return try client.list(root.remote).storagePolicy?.id
+            return try client.list(root.remote).storagePolicy
         }
     }
 }

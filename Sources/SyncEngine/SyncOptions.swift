@@ -27,6 +27,8 @@ struct ServerSnapshot: Sendable {
     var version: ServerVersion
     /// The storage policy new uploads use, from the root folder's listing; servers up to 4.10 require it.
     var policyID: String?
+    /// That policy's `max_size` in bytes (0 or nil: no limit, or not said), for a 40049 message.
+    var maxSize: Int64? = nil
 }
 
 /// Upload speed per connection, measured, so that a token refresh can be timed before a chunk that would

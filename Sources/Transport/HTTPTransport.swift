@@ -50,12 +50,20 @@ public struct TransportError: Error, CustomStringConvertible, Sendable {
     public var message: String
     /// The file read failed (not the network): retrying the same bytes will not help.
     public var isLocalReadError: Bool
-    public init(url: String, message: String, isLocalReadError: Bool) {
+    /// libcurl's error number, 0 when the failure was not curl's.
+    public var curlCode: Int
+    public init(url: String, message: String, isLocalReadError: Bool, curlCode: Int = 0) {
         self.url = url
         self.message = message
         self.isLocalReadError = isLocalReadError
+        self.curlCode = curlCode
     }
-    public var description: String { "\(message) (\(url))" }
+    /// What failed, at which address, and what to check (`connectionAdvice`).
+    public var description: String {
+        "\(message) (\(url))" + (connectionAdvice(curlCode: curlCode, url: url).map { "; \($0)" } ?? "")
+    }
+    /// The server's certificate was not trusted (a private CA, a self-signed certificate, a wrong name).
+    public var isUntrustedCertificate: Bool { curlCode == 60 }
 }
 
 /// Decides, between buffers of a request body, whether to go on: return false to abort the request.
@@ -66,10 +74,13 @@ public typealias BodyProgress = (_ sent: Int64) -> Bool
 /// its own. Every call blocks its thread, so it must never run on Swift's cooperative pool.
 public final class HTTPTransport {
     private let handle: UnsafeMutableRawPointer
+    /// A PEM bundle of CAs to trust instead of the system's (CURLOPT_CAINFO), for a private CA.
+    public let caFile: String?
     /// Largest response body kept; anything bigger is a misbehaving server, not Cloudreve.
     static let maxResponseBytes = 16 << 20
 
-    public init() {
+    public init(caFile: String? = nil) {
+        self.caFile = caFile
         HTTPTransport.globalInit
         guard let h = curl_easy_init() else { fatalError("curl_easy_init failed: out of memory") }
         handle = h
@@ -107,6 +118,7 @@ public final class HTTPTransport {
         crsync_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0)
         crsync_setopt_long(handle, CURLOPT_TCP_KEEPALIVE, 1)
         crsync_setopt_string(handle, CURLOPT_USERAGENT, "crsync")
+        if let caFile { crsync_setopt_string(handle, CURLOPT_CAINFO, caFile) }
 
         let opaque = Unmanaged.passUnretained(ctx).toOpaque()
         crsync_setopt_pointer(handle, CURLOPT_WRITEDATA, opaque)
@@ -146,7 +158,8 @@ public final class HTTPTransport {
         }
         guard code == CURLE_OK else {
             let message = String(cString: curl_easy_strerror(code))
-            throw TransportError(url: request.url, message: "network error: \(message)", isLocalReadError: false)
+            throw TransportError(url: request.url, message: "network error: \(message)", isLocalReadError: false,
+                                 curlCode: Int(code.rawValue))
         }
         var status = 0
         crsync_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)

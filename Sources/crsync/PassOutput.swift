@@ -54,9 +54,11 @@ final class PassOutput: @unchecked Sendable {
         for failure in report.failed { complain("not uploaded: \(failure.path): \(failure.reason)") }
     }
 
+    /// Every human line goes through `printable`: a file name with ESC or a newline in it cannot clear the
+    /// screen or forge a line. JSON lines arrive here already escaped by the encoder.
     private func line(_ text: String) {
         lock.withLock {
-            print(text)
+            print(printable(text))
             fflush(stdout)
         }
     }

@@ -30,6 +30,9 @@ struct Sync: ParsableCommand {
     @Option(help: "Files uploaded at once (default: the configuration's, else 4).")
     var workers: Int?
 
+    @Option(help: ArgumentHelp("Upload speed limit, like [upload] bandwidth: \"8M\" (bytes/s), \"off\", or a timetable \"08:00,2M 19:00,off\" (default: the configuration's).", valueName: "RATE"))
+    var bwlimit: String?
+
     @Flag(help: "List what would be uploaded and deleted; change nothing.")
     var dryRun = false
 
@@ -43,6 +46,9 @@ struct Sync: ParsableCommand {
         if let workers, !(1...64).contains(workers) { throw ValidationError("--workers must be between 1 and 64") }
         if (local == nil) != (remote == nil) { throw ValidationError("give both LOCAL and REMOTE, or neither (then the configured folders are synced)") }
         if DeletePolicy(rawValue: deletes) == nil { throw ValidationError("--deletes must be trash or keep") }
+        if let bwlimit {
+            do { _ = try BandwidthSchedule(parsing: bwlimit) } catch { throw ValidationError("--bwlimit: \(error)") }
+        }
     }
 
     func run() throws {
@@ -55,7 +61,9 @@ struct Sync: ParsableCommand {
             let progress = output.isTerminal && !output.json ? ProgressLine(board: control.board) : nil
             let (roots, upload) = try prepareRoots(output: output, control: control, progress: progress)
             if dryRun { return try printDryRun(roots, output: output) }
-            if let schedule = upload?.bandwidth { control.setThrottle(limiter(for: schedule)) }
+            if let schedule = try bwlimit.map(BandwidthSchedule.init(parsing:)) ?? upload?.bandwidth {
+                control.setThrottle(limiter(for: schedule))
+            }
             let publisher = StatusPublisher(stateDirectory: state.directory, board: control.board, command: "sync")
             publisher.start()
             progress?.start()
@@ -99,10 +107,14 @@ struct Sync: ParsableCommand {
             guard FileManager.default.fileExists(atPath: root.local, isDirectory: &isDirectory), isDirectory.boolValue else {
                 throw UsageError(message: "\(root.local) is not a folder")
             }
-            var options = SyncOptions()
-            options.workers = workers ?? 4
-            let client = try state.signedInClient(server: server)
-            return ([try RootSync(client: client, journal: try state.openJournal(), root: root, options: options, events: events, control: control)], nil)
+            // The configuration's [upload] settings (and the signed-in server's ca_file) apply here too; a
+            // default configuration that does not exist is no error, a --config that does not is.
+            let config = configOptions.config != nil || FileManager.default.fileExists(atPath: configOptions.path) ? try configOptions.load() : nil
+            var options = config?.upload.syncOptions ?? SyncOptions()
+            if let workers { options.workers = workers }
+            let client = try state.signedInClient(server: server, profiles: config.map { Array($0.profiles.values) } ?? [])
+            return ([try RootSync(client: client, journal: try state.openJournal(), root: root, options: options, events: events, control: control)],
+                    config?.upload)
         }
         let config = try configOptions.load()
         var options = config.upload.syncOptions
