@@ -261,6 +261,10 @@ public final class Daemon: @unchecked Sendable {
         for path in report.trashed { log.info("moved \(path) to the server's trash") }
         for failure in report.failed { log.error("not uploaded: \(failure.path): \(failure.reason)") }
         for cancelled in report.cancelledSessions { log.info("cancelled stale upload session \(cancelled)") }
+        if let halted = report.halted {
+            log.error("\(halted)")
+            root.needsRescan = true  // what was not uploaded is found again by the next scan
+        }
         if let what {
             log.info("\(what) of \(root.sync.root.local): \(report.uploaded.count) uploaded, \(report.unchanged + report.adopted) unchanged, \(report.failed.count) failed")
         }

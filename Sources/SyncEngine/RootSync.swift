@@ -92,6 +92,8 @@ public final class RootSync: @unchecked Sendable {
         // After the scan, so that sessions of files that vanished or changed are among the stale ones.
         do {
             report.cancelledSessions = try Janitor(client: client, journal: journal).sweep(roots: [root.remote], orphans: options.cancelOrphanedUploads)
+        } catch let error as SQLiteError where stateTrouble(error) != nil {
+            throw error
         } catch {
             // Housekeeping must not stop uploads; the next pass tries again.
             report.notes.append("stale upload sessions not cleaned: \(error)")
@@ -100,7 +102,7 @@ public final class RootSync: @unchecked Sendable {
         control.metrics?.add(.sessionsCancelled, Double(report.cancelledSessions.count))
         report.merge(upload(work))
         control.metrics?.set(.filesPending, 0)
-        if !report.interrupted {
+        if !report.interrupted && report.halted == nil {
             try journal.setSetting(RootSync.lastPassKey + root.key, ISO8601DateFormatter().string(from: Date()))
         }
         return report
@@ -161,6 +163,8 @@ public final class RootSync: @unchecked Sendable {
                 lock.withLock { report.interrupted = true }
                 return
             }
+            // The journal cannot be written: every further file would fail the same way.
+            if lock.withLock({ report.halted != nil }) { return }
             let outcome = self.sync(record, uploader: uploader, listings: askServerFirst ? listings : nil, version: server.version)
             lock.withLock {
                 switch outcome {
@@ -171,6 +175,7 @@ public final class RootSync: @unchecked Sendable {
                 case .adopted: report.adopted += 1
                 case .failed(let reason): report.failed.append((record.path, reason))
                 case .interrupted: report.interrupted = true
+                case .halted(let message): report.halted = report.halted ?? message
                 }
             }
         }
@@ -182,6 +187,8 @@ public final class RootSync: @unchecked Sendable {
         case adopted
         case failed(String)
         case interrupted
+        /// The state directory is full or the journal damaged: the pass stops (`stateTrouble`).
+        case halted(String)
     }
 
     private func sync(_ record: FileRecord, uploader: FileUploader, listings: FolderListings?, version: ServerVersion) -> Outcome {
@@ -210,6 +217,10 @@ public final class RootSync: @unchecked Sendable {
             return .uploaded(bytes: done.identity.size, sent: done.bytesSent, conflictCopy: done.conflictCopy)
         } catch is Stopped {
             return .interrupted
+        } catch let error as SQLiteError where stateTrouble(error) != nil {
+            // Not this file's failure, and not journaled as one: it stays pending, and a session it
+            // started stays journaled (or its creation marker does), so the next pass resumes or cancels it.
+            return .halted(stateTrouble(error)!)
         } catch {
             let failure = error as? UploadFailure
                 ?? UploadFailure(reason: "\(error)", permanent: (error as? CloudreveError)?.isPermanentForFile ?? false,

@@ -41,6 +41,9 @@ public struct SyncReport: Sendable {
     public var serverVersion: ServerVersion?
     /// Stopped early by a signal; what was in flight stays resumable.
     public var interrupted = false
+    /// Stopped early because the state directory cannot be written (disk full) or the journal is damaged:
+    /// the one message that says so, instead of a failure per remaining file.
+    public var halted: String?
 
     public init() {}
 
@@ -56,6 +59,7 @@ public struct SyncReport: Sendable {
         cancelledSessions += other.cancelledSessions
         serverVersion = serverVersion ?? other.serverVersion
         interrupted = interrupted || other.interrupted
+        halted = halted ?? other.halted
     }
 }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CloudreveAPI
 import Foundation
+import SyncEngine
 
 /// crsync's exit codes, the ones scripts and systemd units rely on.
 enum ExitStatus {
@@ -28,6 +29,9 @@ func fail(_ error: Error) -> ExitCode {
     case let error as UsageError:
         complain(error.message)
         return ExitCode(ExitStatus.usage)
+    case let error as SQLiteError where stateTrouble(error) != nil:
+        complain(stateTrouble(error)!)
+        return ExitCode(ExitStatus.someFilesFailed)
     case let error as StateLock.Busy:
         complain(error.description)
         return ExitCode(ExitStatus.busy)
