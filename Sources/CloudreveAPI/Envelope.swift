@@ -28,8 +28,9 @@ extension CloudreveClient {
             response = try transport.perform(HTTPRequest(method: method, url: url, headers: headers, body: requestBody, timeout: timeout),
                                              progress: progress)
         } catch let error as TransportError {
-            throw CloudreveError.transport(TransportError(url: method + " " + path, message: error.message,
-                                                          isLocalReadError: error.isLocalReadError))
+            var named = error
+            named.url = method + " " + shortenedSessionPath(path)
+            throw CloudreveError.transport(named)
         }
         return try decodeEnvelope(response, path: path, acceptCodes: acceptCodes)
     }

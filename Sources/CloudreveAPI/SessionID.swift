@@ -3,3 +3,12 @@
 public func shortSessionID(_ id: String) -> String {
     id.count > 8 ? id.prefix(8) + "…" : id
 }
+
+/// A request path for messages: `/file/upload/{session id}/{index}` with the session id shortened.
+func shortenedSessionPath(_ path: String) -> String {
+    let prefix = "/file/upload/"
+    guard path.hasPrefix(prefix) else { return path }
+    let rest = path.dropFirst(prefix.count)
+    let id = rest.prefix { $0 != "/" }
+    return prefix + shortSessionID(String(id)) + rest.dropFirst(id.count)
+}

@@ -156,7 +156,7 @@ public final class RootSync: @unchecked Sendable {
         let lock = NSLock()
         let listings = FolderListings(client: client)
         let uploader = FileUploader(client: client, journal: journal, server: server, options: options, throughput: throughput,
-                                    control: control, allowAppends: allowAppends)
+                                    control: control, allowAppends: allowAppends, warn: events.warning)
         if !records.isEmpty { events.planned(records.count, records.reduce(0) { $0 + $1.local.size }) }
         runOnWorkers(records, count: options.workers) { record in
             if self.control.isStopping {

@@ -68,6 +68,8 @@ public struct SyncEvents: Sendable {
     public var uploaded: @Sendable (_ path: String, _ bytes: Int64, _ seconds: TimeInterval) -> Void = { _, _, _ in }
     public var failed: @Sendable (_ path: String, _ reason: String) -> Void = { _, _ in }
     public var note: @Sendable (_ message: String) -> Void = { _ in }
+    /// Something is wrong but still being retried (a stalled server): a warning in the log and output.
+    public var warning: @Sendable (_ message: String) -> Void = { _ in }
     /// Before uploads start: how many files and bytes this batch will try.
     public var planned: @Sendable (_ files: Int, _ bytes: Int64) -> Void = { _, _ in }
     public init() {}

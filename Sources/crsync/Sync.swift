@@ -95,6 +95,7 @@ struct Sync: ParsableCommand {
         events.planned = { files, bytes in progress?.planned(files, bytes) }
         events.failed = { path, reason in output.failed(path, reason) }
         events.note = { message in output.note(message) }
+        events.warning = { message in output.note("warning: " + message) }
         if let local, let remote {
             let root = SyncRoot(local: absolutePath(local), remote: try CloudrevePath(parsing: remote), deletes: DeletePolicy(rawValue: deletes)!)
             var isDirectory: ObjCBool = false
