@@ -139,8 +139,7 @@ public final class RootSync: @unchecked Sendable {
         if server == nil { try prepare() }
         var files: [ScannedFile] = []
         for path in paths {
-            var st = stat()
-            guard lstat(root.local + "/" + path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG,
+            guard let st = LocalFile.linkStatus(root.local + "/" + path), (st.st_mode & S_IFMT) == S_IFREG,
                   !excludedWithFolders(path) else { continue }
             files.append(ScannedFile(path: path, identity: Scanner.identity(of: st)))
         }
