@@ -28,10 +28,11 @@ extension CloudreveClient {
             response = try transport.perform(HTTPRequest(method: method, url: url, headers: headers, body: requestBody, timeout: timeout),
                                              progress: progress)
         } catch let error as TransportError {
-            // The full address (without the query, which may be long): the first thing to check is which
-            // server and port were tried.
-            throw CloudreveError.transport(TransportError(url: method + " " + api + path, message: error.message,
-                                                          isLocalReadError: error.isLocalReadError, curlCode: error.curlCode))
+            // The full address (without the query, which may be long), the session id shortened: the first
+            // thing to check is which server and port were tried.
+            var named = error
+            named.url = method + " " + api + shortenedSessionPath(path)
+            throw CloudreveError.transport(named)
         }
         return try decodeEnvelope(response, path: path, acceptCodes: acceptCodes)
     }

@@ -101,6 +101,8 @@ public final class RootSync: @unchecked Sendable {
                 if let record = try journal.record(id: session.fileRowID), record.root == root.key { _ = try settleInterrupted(record) }
             }
             report.cancelledSessions = try janitor.sweep(roots: [root.remote], orphans: options.cancelOrphanedUploads)
+        } catch let error as SQLiteError where stateTrouble(error) != nil {
+            throw error
         } catch {
             // Housekeeping must not stop uploads; the next pass tries again.
             report.notes.append("stale upload sessions not cleaned: \(error)")
@@ -109,7 +111,7 @@ public final class RootSync: @unchecked Sendable {
         control.metrics?.add(.sessionsCancelled, Double(report.cancelledSessions.count))
         report.merge(upload(work))
         control.metrics?.set(.filesPending, 0)
-        if !report.interrupted {
+        if !report.interrupted && report.halted == nil {
             try journal.setSetting(RootSync.lastPassKey + root.key, ISO8601DateFormatter().string(from: Date()))
         }
         return report
@@ -146,8 +148,7 @@ public final class RootSync: @unchecked Sendable {
         if server == nil { try prepare() }
         var files: [ScannedFile] = []
         for path in paths {
-            var st = stat()
-            guard lstat(root.local + "/" + path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG,
+            guard let st = LocalFile.linkStatus(root.local + "/" + path), (st.st_mode & S_IFMT) == S_IFREG,
                   !excludedWithFolders(path) else { continue }
             files.append(ScannedFile(path: path, identity: Scanner.identity(of: st)))
         }
@@ -163,13 +164,15 @@ public final class RootSync: @unchecked Sendable {
         let lock = NSLock()
         let listings = FolderListings(client: client)
         let uploader = FileUploader(client: client, journal: journal, server: server, options: options, throughput: throughput,
-                                    control: control, allowAppends: allowAppends)
+                                    control: control, allowAppends: allowAppends, warn: events.warning)
         if !records.isEmpty { events.planned(records.count, records.reduce(0) { $0 + $1.local.size }) }
         runOnWorkers(records, count: options.workers) { record in
             if self.control.isStopping {
                 lock.withLock { report.interrupted = true }
                 return
             }
+            // The journal cannot be written: every further file would fail the same way.
+            if lock.withLock({ report.halted != nil }) { return }
             let outcome = self.sync(record, uploader: uploader, listings: askServerFirst ? listings : nil, version: server.version)
             lock.withLock {
                 switch outcome {
@@ -181,6 +184,7 @@ public final class RootSync: @unchecked Sendable {
                 case .vanished: report.notes.append("\(record.path): deleted before it was uploaded; nothing sent")
                 case .failed(let reason): report.failed.append((record.path, reason))
                 case .interrupted: report.interrupted = true
+                case .halted(let message): report.halted = report.halted ?? message
                 }
             }
         }
@@ -194,6 +198,8 @@ public final class RootSync: @unchecked Sendable {
         case vanished
         case failed(String)
         case interrupted
+        /// The state directory is full or the journal damaged: the pass stops (`stateTrouble`).
+        case halted(String)
     }
 
     private func sync(_ record: FileRecord, uploader: FileUploader, listings: FolderListings?, version: ServerVersion) -> Outcome {
@@ -235,6 +241,10 @@ public final class RootSync: @unchecked Sendable {
                 try? journal.deleteSession(sessionID: session.sessionID)
             }
             return .vanished
+        } catch let error as SQLiteError where stateTrouble(error) != nil {
+            // Not this file's failure, and not journaled as one: it stays pending, and a session it
+            // started stays journaled (or its creation marker does), so the next pass resumes or cancels it.
+            return .halted(stateTrouble(error)!)
         } catch {
             let failure = error as? UploadFailure
                 ?? UploadFailure(reason: "\(error)", permanent: (error as? CloudreveError)?.isPermanentForFile ?? false,

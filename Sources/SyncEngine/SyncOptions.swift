@@ -10,6 +10,9 @@ public struct SyncOptions: Sendable {
     public var chunkConcurrency = 4
     /// Tries of one chunk within a pass before the file is left for a later pass.
     public var maxChunkAttempts = 8
+    /// Stalls (no progress for `HTTPTransport.stallSeconds`) one file may have in a pass before it is left
+    /// for the next pass: a stalled server costs a file at most this many times 30 s of silence.
+    public var maxStalls = 3
     /// First retry delay in seconds; doubles per attempt up to `backoffCap`.
     public var backoffBase: TimeInterval = 0.5
     public var backoffCap: TimeInterval = 30

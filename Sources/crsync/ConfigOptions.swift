@@ -43,8 +43,9 @@ extension StateOptions {
     }
 
     /// One RootSync per configured root, sharing a client per profile.
-    func roots(of config: CrsyncConfig, options: SyncOptions, events: SyncEvents, control: UploadControl) throws -> [RootSync] {
-        let journal = try openJournal()
+    /// `recover`: the caller holds the state lock, so a damaged journal may be moved aside and rebuilt.
+    func roots(of config: CrsyncConfig, options: SyncOptions, events: SyncEvents, control: UploadControl, recover: Bool = true) throws -> [RootSync] {
+        let journal = recover ? try openJournalRecovering(note: events.note) : try openJournal()
         var clients: [String: CloudreveClient] = [:]
         return try config.roots.map { root in
             guard let profile = config.profiles[root.profile] else {

@@ -30,6 +30,9 @@ func fail(_ error: Error) -> ExitCode {
     case let error as UsageError:
         complain(error.message)
         return ExitCode(ExitStatus.usage)
+    case let error as SQLiteError where stateTrouble(error) != nil:
+        complain(stateTrouble(error)!)
+        return ExitCode(ExitStatus.someFilesFailed)
     case let error as StateLock.Busy:
         complain(error.description)
         return ExitCode(ExitStatus.busy)

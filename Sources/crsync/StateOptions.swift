@@ -50,6 +50,15 @@ struct StateOptions: ParsableArguments {
         try Journal(path: directory + "/journal.sqlite")
     }
 
+    /// The journal for a command that holds the state lock and changes things (`sync`, `run`): a damaged
+    /// one is moved aside and replaced (`Journal.openRecovering`), and `note` is told where it went.
+    /// Commands without the lock use `openJournal`, since a running crsync may still have the file open.
+    func openJournalRecovering(note: (String) -> Void) throws -> Journal {
+        let opened = try Journal.openRecovering(path: directory + "/journal.sqlite")
+        if let message = Journal.movedAsideNote(opened) { note(message) }
+        return opened.journal
+    }
+
     private func normalized(_ url: String) -> String {
         CloudreveClient(server: url).server
     }

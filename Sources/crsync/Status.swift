@@ -106,7 +106,7 @@ struct Status: ParsableCommand {
             print("  pending: \(root.pendingFiles) file(s), \(formatBytes(root.pendingBytes))")
             for entry in root.inFlight {
                 let percent = entry.size > 0 ? Int(Double(entry.sent) * 100 / Double(entry.size)) : 100
-                print("  uploading: \(printable(entry.path)) \(percent)% of \(formatBytes(entry.size))")
+                print("  uploading: \(printable(entry.path)) \(percent)% of \(formatBytes(entry.size))" + (entry.stalled.map { "; " + printable($0) } ?? ""))
             }
             for failure in root.failed { print(printable("  failed: \(failure["path"] ?? ""): \(failure["reason"] ?? "")")) }
             print("  last complete pass: \(root.lastPassCompleted ?? "never")")

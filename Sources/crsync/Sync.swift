@@ -71,18 +71,21 @@ struct Sync: ParsableCommand {
             let started = Date()
             for root in roots {
                 if control.isStopping { break }
+                if report.halted != nil { break }
                 do {
                     report.merge(try root.reconcile())
                 } catch let error as CloudreveError {
                     if case .notSignedIn = error { throw error }
                     report.failed.append((root.root.local, "\(error)"))
+                } catch let error as SQLiteError where stateTrouble(error) != nil {
+                    report.halted = stateTrouble(error)
                 }
             }
             progress?.stop()
             publisher.stop()
             output.summary(report, seconds: Date().timeIntervalSince(started))
             if let code = signals.interruptionExitCode { throw ExitCode(code) }
-            if !report.failed.isEmpty { throw ExitCode(ExitStatus.someFilesFailed) }
+            if !report.failed.isEmpty || report.halted != nil { throw ExitCode(ExitStatus.someFilesFailed) }
         } catch let exit as ExitCode {
             throw exit
         } catch {
@@ -100,6 +103,7 @@ struct Sync: ParsableCommand {
         events.planned = { files, bytes in progress?.planned(files, bytes) }
         events.failed = { path, reason in output.failed(path, reason) }
         events.note = { message in output.note(message) }
+        events.warning = { message in output.note("warning: " + message) }
         if let local, let remote {
             let root = SyncRoot(local: absolutePath(local), remote: try CloudrevePath(parsing: remote), deletes: DeletePolicy(rawValue: deletes)!,
                                 ownFiles: [state.directory, configOptions.path])
@@ -113,13 +117,14 @@ struct Sync: ParsableCommand {
             var options = config?.upload.syncOptions ?? SyncOptions()
             if let workers { options.workers = workers }
             let client = try state.signedInClient(server: server, profiles: config.map { Array($0.profiles.values) } ?? [])
-            return ([try RootSync(client: client, journal: try state.openJournal(), root: root, options: options, events: events, control: control)],
+            let journal = dryRun ? try state.openJournal() : try state.openJournalRecovering(note: events.note)
+            return ([try RootSync(client: client, journal: journal, root: root, options: options, events: events, control: control)],
                     config?.upload)
         }
         let config = try configOptions.load()
         var options = config.upload.syncOptions
         if let workers { options.workers = workers }
-        return (try state.roots(of: config, options: options, events: events, control: control), config.upload)
+        return (try state.roots(of: config, options: options, events: events, control: control, recover: !dryRun), config.upload)
     }
 
     private func printDryRun(_ roots: [RootSync], output: PassOutput) throws {
