@@ -9,14 +9,16 @@ public final class CloudreveClient: @unchecked Sendable {
     /// Base URL without the `/api/v4` suffix, e.g. `https://cloud.example.com`.
     public let server: String
     let api: String
-    let transports = TransportPool()
+    let transports: TransportPool
     private let credentialLock = NSLock()
     private var credentials: Credentials?
     private let credentialFile: CredentialFile?
     /// Sent as `X-Cr-Client-Id` so the server's event stream does not echo our own changes back (§7).
     let clientID = UUID().uuidString.lowercased()
 
-    public init(server: String, credentials: Credentials? = nil, credentialFile: CredentialFile? = nil) {
+    /// `caFile`: a PEM bundle to trust for https (a profile's `ca_file`); without it, `SSL_CERT_FILE` or
+    /// `CURL_CA_BUNDLE` from the environment, else the system's CAs.
+    public init(server: String, credentials: Credentials? = nil, credentialFile: CredentialFile? = nil, caFile: String? = nil) {
         var base = server
         while base.hasSuffix("/") { base.removeLast() }
         if base.hasSuffix("/api/v4") { base.removeLast("/api/v4".count) }
@@ -24,6 +26,7 @@ public final class CloudreveClient: @unchecked Sendable {
         self.api = base + "/api/v4"
         self.credentials = credentials
         self.credentialFile = credentialFile
+        self.transports = TransportPool(caFile: trustedCAFile(configured: caFile, environment: ProcessInfo.processInfo.environment))
     }
 
     /// The signed-in account's email, if any.
@@ -32,7 +35,22 @@ public final class CloudreveClient: @unchecked Sendable {
     // MARK: Site and session (§2)
 
     public func ping() throws -> ServerVersion {
-        let text: String = try call("GET", "/site/ping", token: nil) ?? ""
+        let text: String
+        do {
+            text = try call("GET", "/site/ping", token: nil) ?? ""
+        } catch CloudreveError.transport(let error) where schemeAdvice(curlCode: error.curlCode, url: error.url) != nil {
+            var hinted = error
+            hinted.message += "; " + schemeAdvice(curlCode: error.curlCode, url: error.url)!
+            throw CloudreveError.transport(hinted)
+        } catch CloudreveError.http(404, _, _) {
+            // A Cloudreve 3 server has no /api/v4 (gin's plain 404) but answers /api/v3/site/ping (§2).
+            if let old = legacyVersion() {
+                throw CloudreveError.usage("\(server) runs Cloudreve \(old), which crsync does not support: crsync speaks the "
+                                           + "Cloudreve 4 API only; upgrade the server to Cloudreve 4, or use a Cloudreve 3 client")
+            }
+            throw CloudreveError.usage("\(api)/site/ping answered HTTP 404: \(server) is not a Cloudreve 4 server's address; "
+                                       + "check it is the site's root, like https://cloud.example.com")
+        }
         guard let version = ServerVersion(text) else {
             throw CloudreveError.malformed(path: "/site/ping", detail: "version '\(text)' is not a Cloudreve 4.x version")
         }
@@ -40,6 +58,17 @@ public final class CloudreveClient: @unchecked Sendable {
             throw CloudreveError.usage("\(server) runs Cloudreve \(version); crsync speaks Cloudreve 4.x only")
         }
         return version
+    }
+
+    /// The version a Cloudreve 3 server reports at `/api/v3/site/ping`, or nil when it is not one.
+    private func legacyVersion() -> String? {
+        let transport = transports.take()
+        defer { transports.give(transport) }
+        guard let response = try? transport.perform(HTTPRequest(method: "GET", url: server + "/api/v3/site/ping", timeout: 15)),
+              let text: String = try? decodeEnvelope(response, path: "/api/v3/site/ping", acceptCodes: [0]),
+              let version = ServerVersion(text), version.major == 3
+        else { return nil }
+        return version.description
     }
 
     public enum SignIn: Sendable {

@@ -28,8 +28,11 @@ extension CloudreveClient {
             response = try transport.perform(HTTPRequest(method: method, url: url, headers: headers, body: requestBody, timeout: timeout),
                                              progress: progress)
         } catch let error as TransportError {
-            throw CloudreveError.transport(TransportError(url: method + " " + path, message: error.message,
-                                                          isLocalReadError: error.isLocalReadError))
+            // The full address (without the query, which may be long), the session id shortened: the first
+            // thing to check is which server and port were tried.
+            var named = error
+            named.url = method + " " + api + shortenedSessionPath(path)
+            throw CloudreveError.transport(named)
         }
         return try decodeEnvelope(response, path: path, acceptCodes: acceptCodes)
     }

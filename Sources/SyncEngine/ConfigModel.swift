@@ -9,11 +9,14 @@ public struct ServerProfile: Equatable, Sendable {
     /// http(s) address of the server, as written (the client trims a trailing `/` or `/api/v4`).
     public var url: String
     public var email: String
+    /// `ca_file`: a PEM bundle of the CAs to trust for this server (a private CA), absolute, `~` expanded.
+    public var caFile: String?
 
-    public init(name: String, url: String, email: String) {
+    public init(name: String, url: String, email: String, caFile: String? = nil) {
         self.name = name
         self.url = url
         self.email = email
+        self.caFile = caFile
     }
 }
 

@@ -1,3 +1,4 @@
+import CloudreveAPI
 import Foundation
 
 /// Turns a parsed TOML file into `CrsyncConfig`, one section at a time; the `[[sync]]` tables are
@@ -48,15 +49,28 @@ struct ConfigReader {
     }
 
     private func readProfile(_ section: ConfigSection, name: String) throws -> ServerProfile {
-        try section.rejectUnknownKeys(["url", "email"])
+        try section.rejectUnknownKeys(["url", "email", "ca_file"])
         let urlAllowed = #"must be the server's http:// or https:// address, like "https://cloud.example.com""#
         let urlValue = try section.required("url", example: #""https://cloud.example.com""#)
+        // Checked before anything echoes the value: a password written into the address is never repeated.
+        if case .string(let url) = urlValue.content, ServerAddress.withoutUserInfo(url) != url {
+            throw section.error("url", "must not carry a user name or password (\(ServerAddress.withoutUserInfo(url)) with "
+                                + "'user:password@' before the host): remove it, set email, and sign in with `crsync login`", line: urlValue.line)
+        }
         guard case .string(let url) = urlValue.content, isWebAddress(url) else { throw section.invalid("url", urlValue, urlAllowed) }
         let emailValue = try section.required("email", example: #""me@example.com""#)
         guard case .string(let email) = emailValue.content, !email.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw section.invalid("email", emailValue, "must be the email address you sign in to the server with")
         }
-        return ServerProfile(name: name, url: url, email: email)
+        var caFile: String?
+        if let caValue = section.table["ca_file"] {
+            let caAllowed = #"must be the absolute path of a PEM file of CA certificates, like "/etc/ssl/private-ca.pem" or "~/ca.pem""#
+            guard case .string(let written) = caValue.content, let path = absoluteFolder(written, home: home) else {
+                throw section.invalid("ca_file", caValue, caAllowed)
+            }
+            caFile = path
+        }
+        return ServerProfile(name: name, url: url, email: email, caFile: caFile)
     }
 
     // MARK: Upload, log, metrics

@@ -12,6 +12,7 @@ extension CrsyncConfig {
             lines.append(profile.name == "default" ? "[server]" : "[servers.\(tomlKey(profile.name))]")
             lines.append(setting("url", .string(profile.url)))
             lines.append(setting("email", .string(profile.email)))
+            if let caFile = profile.caFile { lines.append(setting("ca_file", .string(caFile))) }
         }
 
         lines += ["", "[upload]",

@@ -421,6 +421,10 @@ public final class Daemon: @unchecked Sendable {
         // A rescan's notes (symlinks skipped, …) repeat every pass: only worth a debug line.
         for note in report.notes { what == nil ? log.notice("\(note)") : log.debug("\(note)") }
         for warning in report.warnings { log.warning("\(warning)") }
+        if let halted = report.halted {
+            log.error("\(halted)")
+            root.needsRescan = true  // what was not uploaded is found again by the next scan
+        }
         if let what {
             log.info("\(what) of \(root.sync.root.local): \(report.uploaded.count) uploaded, \(report.unchanged + report.adopted) unchanged, \(report.failed.count) failed")
         }

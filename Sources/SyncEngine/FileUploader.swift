@@ -1,4 +1,5 @@
 import CloudreveAPI
+import Transport
 import Foundation
 
 /// Whether `info` (the file at a session's path) is that session's upload, completed: no open session, the
@@ -32,6 +33,8 @@ struct FileUploader {
 
     /// Whether to stop now: the whole run stops, or this upload was cancelled. What was sent stays resumable.
     private var shouldStop: Bool { control.isStopping || (cancel?.isSet ?? false) }
+    /// Told of a stall as it happens, so that a person sees it before the file is given up.
+    var warn: @Sendable (String) -> Void = { _ in }
 
     /// What the server holds once the upload completed.
     struct Done {
@@ -164,7 +167,8 @@ struct FileUploader {
             // stands where a folder of the path should be.
             throw UploadFailure(reason: try obstacle(at: remote, error), permanent: false, code: error.code)
         } catch let error as CloudreveError {
-            var failure = UploadFailure(reason: error.description, permanent: error.isPermanentForFile, code: error.code)
+            var failure = UploadFailure(reason: reason(for: error, path: job.record.path, size: identity.size), permanent: error.isPermanentForFile,
+                                        code: error.code)
             if case .transport = error { failure.unreachable = true }
             throw failure
         }
@@ -287,6 +291,7 @@ struct FileUploader {
                     return !self.shouldStop
                 }
                 throughput.record(bytes: length, seconds: Date().timeIntervalSince(started))
+                control.board.stalled(job.record.id, nil)
                 return sent + length
             } catch let error as CloudreveError {
                 sent += bytes
@@ -309,6 +314,9 @@ struct FileUploader {
                         // the session is cancelled now, not left holding a placeholder and quota.
                         throw FileChanged()
                     }
+                    if case .transport(let transport) = error, transport.isStall {
+                        try noteStall(index: index, of: plan, session: session, job: job)
+                    }
                     guard error.isRetryable else { throw UploadFailure(reason: error.description, permanent: error.isPermanentForFile) }
                     guard attempt < options.maxChunkAttempts else {
                         var failure = UploadFailure(reason: "gave up after \(attempt) attempts: \(error)", permanent: false)
@@ -321,6 +329,20 @@ struct FileUploader {
                 }
             }
         }
+    }
+
+    /// A chunk stalled: a warning now (log, output, `crsync status`), and the file left for the next pass
+    /// once it has stalled `options.maxStalls` times, so that a stalled server costs it a bounded time.
+    private func noteStall(index: Int, of plan: ChunkPlan, session: SessionRecord, job: Job) throws {
+        let count = job.stalls.increment()
+        let what = stallMessage(path: job.record.path, server: client.server, sessionID: session.sessionID, chunk: index,
+                                chunks: plan.count, seconds: HTTPTransport.stallSeconds)
+        control.board.stalled(job.record.id, what)
+        guard count < options.maxStalls else {
+            throw UploadFailure(reason: "\(what); gave up for this pass after \(count) stalls, it is tried again on the next pass",
+                                permanent: false)
+        }
+        warn("\(what); retrying (stall \(count) of \(options.maxStalls) before the file is left for the next pass)")
     }
 
     /// After the last chunk: the reply carries no file data, and a 4.18 server whose completion failed
@@ -358,6 +380,8 @@ struct FileUploader {
         var record: FileRecord
         var file: LocalFile
         var remote: CloudrevePath
+        /// Stalls so far, over every chunk thread and restart of this file.
+        let stalls = Counter()
     }
 
     private struct Restart: Error { var reason: String }

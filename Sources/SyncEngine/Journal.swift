@@ -1,3 +1,4 @@
+import CloudreveAPI
 import Foundation
 
 /// The durable record of what is local, what the server holds, and which upload sessions and chunks are
@@ -17,11 +18,15 @@ public final class Journal: @unchecked Sendable {
     private let lock = NSLock()
 
     /// Opens the journal at `path`, creating its folder (0700) and file (0600) if needed, and migrates
-    /// its schema to the current version.
-    public init(path: String) throws {
+    /// its schema to the current version. `check`: run `PRAGMA quick_check` first and throw a corruption
+    /// error (SQLITE_CORRUPT) when it finds any, so that damage is found at open, not mid-pass.
+    public init(path: String, check: Bool = false) throws {
         self.path = path
         try JournalFile.createPrivately(at: path)
         database = try SQLiteDatabase(path: path)
+        if check, let problem = try database.quickCheck().first {
+            throw SQLiteError(path: path, statement: "PRAGMA quick_check", code: 11 /* SQLITE_CORRUPT */, message: problem)
+        }
         try JournalSchema.migrate(database)
     }
 
@@ -224,7 +229,7 @@ public final class Journal: @unchecked Sendable {
                 try database.run("INSERT INTO chunks (session_id, idx) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
                                  [.text(sessionID), .integer(Int64(index))])
             } catch var error as SQLiteError where error.code == 787 /* SQLITE_CONSTRAINT_FOREIGNKEY */ {
-                error.message = "no journaled upload session \(sessionID): it was deleted or never saved"
+                error.message = "no journaled upload session \(shortSessionID(sessionID)): it was deleted or never saved"
                 throw error
             }
         }

@@ -5,17 +5,54 @@ import Foundation
 final class LocalFile {
     let path: String
     let fd: Int32
+    /// The folder the file is named in (`AT_FDCWD` for a path under PATH_MAX) and its name there: a path
+    /// of 4096 bytes or more cannot be given to open(2) or stat(2) whole, so it is reached from its folder.
+    private let folder: Int32
+    private let name: String
 
     init(path: String) throws {
         self.path = path
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        (folder, name) = try LocalFile.openFolder(of: path)
+        fd = openat(folder, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         guard fd >= 0 else {
-            if errno == ENOENT || errno == ENOTDIR { throw FileVanished(path: path) }
-            throw UploadFailure(reason: "cannot open \(path): \(String(cString: strerror(errno)))", permanent: errno == EACCES || errno == ELOOP)
+            let code = errno
+            if folder != AT_FDCWD { close(folder) }
+            if code == ENOENT || code == ENOTDIR { throw FileVanished(path: path) }
+            throw UploadFailure(reason: "cannot open \(path): \(String(cString: strerror(code)))", permanent: code == EACCES || code == ELOOP)
         }
     }
 
-    deinit { close(fd) }
+    deinit {
+        close(fd)
+        if folder != AT_FDCWD { close(folder) }
+    }
+
+    /// lstat(2) that also reaches a path of PATH_MAX bytes or more; nil when it cannot be read.
+    static func linkStatus(_ path: String) -> stat? {
+        guard let (folder, name) = try? openFolder(of: path) else { return nil }
+        defer { if folder != AT_FDCWD { close(folder) } }
+        var st = stat()
+        return fstatat(folder, name, &st, AT_SYMLINK_NOFOLLOW) == 0 ? st : nil
+    }
+
+    /// `(AT_FDCWD, path)` for a path the kernel takes whole; otherwise the file's folder opened piece by
+    /// piece (`PathBytes.pieces`), each piece relative to the one before, and the file's name.
+    private static func openFolder(of path: String) throws -> (Int32, String) {
+        guard path.utf8.count >= Int(PATH_MAX) else { return (AT_FDCWD, path) }
+        let parent = PathBytes.parent(of: path)
+        let name = String(decoding: Array(path.utf8).dropFirst(parent.utf8.count + 1), as: UTF8.self)
+        var folder = AT_FDCWD
+        for piece in PathBytes.pieces(of: parent, under: Int(PATH_MAX)) {
+            let next = openat(folder, piece, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            let code = errno
+            if folder != AT_FDCWD { close(folder) }
+            guard next >= 0 else {
+                throw UploadFailure(reason: "cannot open a folder of \(path): \(String(cString: strerror(code)))", permanent: code == EACCES)
+            }
+            folder = next
+        }
+        return (folder, name)
+    }
 
     /// Device, inode, size and mtime of what is open now.
     func identity() throws -> FileIdentity {
@@ -30,7 +67,7 @@ final class LocalFile {
     /// an append or rewrite moves size or mtime.
     func isUnchanged(since identity: FileIdentity, allowingAppends: Bool = false) -> Bool {
         var st = stat()
-        guard stat(path, &st) == 0, let open = try? self.identity() else { return false }
+        guard fstatat(folder, name, &st, 0) == 0, let open = try? self.identity() else { return false }
         let named = Scanner.identity(of: st)
         if allowingAppends {
             return named.device == identity.device && named.inode == identity.inode && open.inode == identity.inode

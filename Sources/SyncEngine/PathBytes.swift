@@ -15,6 +15,27 @@ enum PathBytes {
         return last == 0 ? "/" : String(decoding: bytes[..<last], as: UTF8.self)
     }
 
+    /// `path` cut at slashes into pieces each shorter than `limit` bytes, to be opened one relative to the
+    /// one before: the kernel refuses a path of PATH_MAX (4096) bytes or more, but not a deep folder.
+    /// A piece never starts with a slash except the first of an absolute path.
+    static func pieces(of path: String, under limit: Int) -> [String] {
+        let bytes = Array(path.utf8)
+        var pieces: [String] = []
+        var start = 0
+        while start < bytes.count {
+            var end = bytes.count
+            if end - start >= limit {
+                // The last slash that keeps the piece under the limit; a name is at most 255 bytes.
+                end = bytes[start..<(start + limit - 1)].lastIndex(of: slash) ?? (start + limit - 1)
+                if end == start { end = start + 1 }  // a leading "/" alone: the root
+            }
+            pieces.append(String(decoding: bytes[start..<end], as: UTF8.self))
+            start = end
+            while start < bytes.count && bytes[start] == slash { start += 1 }
+        }
+        return pieces
+    }
+
     /// `name` as a `String` when it is valid UTF-8, else nil. The bytes of the result are exactly `name`.
     static func decodedUTF8(_ name: [UInt8]) -> String? {
         String(validating: name, as: UTF8.self)

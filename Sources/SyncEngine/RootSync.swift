@@ -51,7 +51,8 @@ public final class RootSync: @unchecked Sendable {
     /// what stops the whole root: no server, not signed in.
     public func prepare() throws {
         let version = try client.ping()
-        let snapshot = ServerSnapshot(version: version, policyID: try rootPolicy())
+        let policy = try rootPolicy()
+        let snapshot = ServerSnapshot(version: version, policyID: policy?.id, maxSize: policy?.maxSize)
         serverLock.withLock { serverSnapshot = snapshot }
         try Janitor(client: client, journal: journal).remember(root: root.remote)
     }
@@ -142,6 +143,8 @@ public final class RootSync: @unchecked Sendable {
                 if let record = try journal.record(id: session.fileRowID), record.root == root.key { _ = try settleInterrupted(record) }
             }
             report.cancelledSessions = try janitor.sweep(roots: [root.remote], orphans: options.cancelOrphanedUploads, skip: inUse)
+        } catch let error as SQLiteError where stateTrouble(error) != nil {
+            throw error
         } catch {
             // Housekeeping must not stop uploads; the next pass tries again.
             report.notes.append("stale upload sessions not cleaned: \(error)")
@@ -207,8 +210,9 @@ public final class RootSync: @unchecked Sendable {
             return result
         }
         do {
-            var st = stat()
-            guard lstat(root.local + "/" + item.path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, !excludedWithFolders(item.path) else {
+            // Through its folder when the path is PATH_MAX or longer.
+            guard let st = LocalFile.linkStatus(root.local + "/" + item.path), (st.st_mode & S_IFMT) == S_IFREG,
+                  !excludedWithFolders(item.path) else {
                 // Gone, not a file any more, or excluded: nothing to upload (a deletion, if any, is its own item).
                 if LocalKind.of(root.local + "/" + item.path) == .none {
                     result.report.notes.append("\(item.path): deleted before it was uploaded; nothing sent")
@@ -226,7 +230,7 @@ public final class RootSync: @unchecked Sendable {
                 return result
             }
             var uploader = FileUploader(client: client, journal: journal, server: server, options: options, throughput: throughput,
-                                        control: control, allowAppends: item.appends)
+                                        control: control, allowAppends: item.appends, warn: events.warning)
             uploader.cancel = cancel
             // A file the watcher just saw appear cannot be on the server already as ours; a scan's might (a lost journal).
             switch sync(record, uploader: uploader, listings: item.checkServer ? passListings : nil, version: server.version) {
@@ -244,8 +248,16 @@ public final class RootSync: @unchecked Sendable {
                 result.report.interrupted = control.isStopping
                 result.interrupted = true
                 return result
+            case .halted(let message):
+                // The journal cannot be written (full disk, damage): the item stays queued for the next pass.
+                result.report.halted = message
+                result.interrupted = true
+                return result
             }
             if result.retryAt == nil { try journal.finish([item]) }
+        } catch let error as SQLiteError where stateTrouble(error) != nil {
+            result.report.halted = stateTrouble(error)
+            result.interrupted = true
         } catch {
             result.report.failed.append((item.path, "\(error)"))
             result.retryAt = Date().addingTimeInterval(30)
@@ -261,6 +273,8 @@ public final class RootSync: @unchecked Sendable {
         /// `unreachable`: the server could not be reached at all.
         case failed(String, permanent: Bool, unreachable: Bool)
         case interrupted
+        /// The state directory is full or the journal damaged: the pass stops (`stateTrouble`).
+        case halted(String)
     }
 
     private func sync(_ record: FileRecord, uploader: FileUploader, listings: FolderListings?, version: ServerVersion) -> Outcome {
@@ -302,6 +316,10 @@ public final class RootSync: @unchecked Sendable {
                 try? journal.deleteSession(sessionID: session.sessionID)
             }
             return .vanished
+        } catch let error as SQLiteError where stateTrouble(error) != nil {
+            // Not this file's failure, and not journaled as one: it stays pending, and a session it
+            // started stays journaled (or its creation marker does), so the next pass resumes or cancels it.
+            return .halted(stateTrouble(error)!)
         } catch {
             let failure = error as? UploadFailure
                 ?? UploadFailure(reason: "\(error)", permanent: (error as? CloudreveError)?.isPermanentForFile ?? false,
@@ -433,12 +451,12 @@ public final class RootSync: @unchecked Sendable {
     }
 
     /// The policy id from the root's listing, creating the root when it is missing.
-    private func rootPolicy() throws -> String? {
+    private func rootPolicy() throws -> StoragePolicy? {
         do {
-            return try client.list(root.remote).storagePolicy?.id
+            return try client.list(root.remote).storagePolicy
         } catch CloudreveError.api(40016, _, _, _) {
             try client.createFolder(root.remote)
-            return try client.list(root.remote).storagePolicy?.id
+            return try client.list(root.remote).storagePolicy
         }
     }
 }

@@ -10,6 +10,9 @@ public struct SyncOptions: Sendable {
     public var chunkConcurrency = 4
     /// Tries of one chunk within a pass before the file is left for a later pass.
     public var maxChunkAttempts = 8
+    /// Stalls (no progress for `HTTPTransport.stallSeconds`) one file may have in a pass before it is left
+    /// for the next pass: a stalled server costs a file at most this many times 30 s of silence.
+    public var maxStalls = 3
     /// First retry delay in seconds; doubles per attempt up to `backoffCap`.
     public var backoffBase: TimeInterval = 0.5
     public var backoffCap: TimeInterval = 30
@@ -27,6 +30,8 @@ struct ServerSnapshot: Sendable {
     var version: ServerVersion
     /// The storage policy new uploads use, from the root folder's listing; servers up to 4.10 require it.
     var policyID: String?
+    /// That policy's `max_size` in bytes (0 or nil: no limit, or not said), for a 40049 message.
+    var maxSize: Int64? = nil
 }
 
 /// Upload speed per connection, measured, so that a token refresh can be timed before a chunk that would

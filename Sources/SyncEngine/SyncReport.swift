@@ -46,6 +46,9 @@ public struct SyncReport: Sendable {
     public var serverVersion: ServerVersion?
     /// Stopped early by a signal; what was in flight stays resumable.
     public var interrupted = false
+    /// Stopped early because the state directory cannot be written (disk full) or the journal is damaged:
+    /// the one message that says so, instead of a failure per remaining file.
+    public var halted: String?
 
     public init() {}
 
@@ -62,6 +65,7 @@ public struct SyncReport: Sendable {
         cancelledSessions += other.cancelledSessions
         serverVersion = serverVersion ?? other.serverVersion
         interrupted = interrupted || other.interrupted
+        halted = halted ?? other.halted
     }
 }
 
@@ -70,6 +74,8 @@ public struct SyncEvents: Sendable {
     public var uploaded: @Sendable (_ path: String, _ bytes: Int64, _ seconds: TimeInterval) -> Void = { _, _, _ in }
     public var failed: @Sendable (_ path: String, _ reason: String) -> Void = { _, _ in }
     public var note: @Sendable (_ message: String) -> Void = { _ in }
+    /// Something is wrong but still being retried (a stalled server): a warning in the log and output.
+    public var warning: @Sendable (_ message: String) -> Void = { _ in }
     /// Before uploads start: how many files and bytes this batch will try.
     public var planned: @Sendable (_ files: Int, _ bytes: Int64) -> Void = { _, _ in }
     public init() {}

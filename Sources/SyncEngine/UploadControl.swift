@@ -35,6 +35,8 @@ public final class ProgressBoard: @unchecked Sendable {
         public var size: Int64
         public var sent: Int64
         public var started: Date
+        /// Set when a chunk of this file stalled, until a chunk is acknowledged again: what `crsync status` shows.
+        public var stalled: String?
     }
 
     private let lock = NSLock()
@@ -46,6 +48,10 @@ public final class ProgressBoard: @unchecked Sendable {
 
     func add(_ id: Int64, _ bytes: Int64) {
         lock.withLock { entries[id]?.sent += bytes }
+    }
+
+    func stalled(_ id: Int64, _ message: String?) {
+        lock.withLock { entries[id]?.stalled = message }
     }
 
     func end(_ id: Int64) { _ = lock.withLock { entries.removeValue(forKey: id) } }

@@ -50,12 +50,24 @@ public struct TransportError: Error, CustomStringConvertible, Sendable {
     public var message: String
     /// The file read failed (not the network): retrying the same bytes will not help.
     public var isLocalReadError: Bool
-    public init(url: String, message: String, isLocalReadError: Bool) {
+    /// libcurl's error number, 0 when the failure was not curl's.
+    public var curlCode: Int
+    /// Nothing moved for `HTTPTransport.stallSeconds` (or the whole-request limit passed): the server
+    /// stopped reading the body or never answered.
+    public var isStall: Bool
+    public init(url: String, message: String, isLocalReadError: Bool, curlCode: Int = 0, isStall: Bool = false) {
         self.url = url
         self.message = message
         self.isLocalReadError = isLocalReadError
+        self.curlCode = curlCode
+        self.isStall = isStall
     }
-    public var description: String { "\(message) (\(url))" }
+    /// What failed, at which address, and what to check (`connectionAdvice`).
+    public var description: String {
+        "\(message) (\(url))" + (connectionAdvice(curlCode: curlCode, url: url).map { "; \($0)" } ?? "")
+    }
+    /// The server's certificate was not trusted (a private CA, a self-signed certificate, a wrong name).
+    public var isUntrustedCertificate: Bool { curlCode == 60 }
 }
 
 /// Decides, between buffers of a request body, whether to go on: return false to abort the request.
@@ -66,10 +78,23 @@ public typealias BodyProgress = (_ sent: Int64) -> Bool
 /// its own. Every call blocks its thread, so it must never run on Swift's cooperative pool.
 public final class HTTPTransport {
     private let handle: UnsafeMutableRawPointer
+    /// A PEM bundle of CAs to trust instead of the system's (CURLOPT_CAINFO), for a private CA.
+    public let caFile: String?
     /// Largest response body kept; anything bigger is a misbehaving server, not Cloudreve.
     static let maxResponseBytes = 16 << 20
 
-    public init() {
+    /// Seconds under 1 KiB/s after which a request is abandoned as stalled: a chunk whose server stopped
+    /// reading or answering is reported and retried within half a minute instead of holding a worker.
+    /// `CRSYNC_TEST_STALL_SECONDS` shortens it for tests only (1…60); it is not a user setting.
+    public static let stallSeconds: Int = stallSeconds(environment: ProcessInfo.processInfo.environment)
+
+    static func stallSeconds(environment: [String: String]) -> Int {
+        if let text = environment["CRSYNC_TEST_STALL_SECONDS"], let value = Int(text), (1...60).contains(value) { return value }
+        return 30
+    }
+
+    public init(caFile: String? = nil) {
+        self.caFile = caFile
         HTTPTransport.globalInit
         guard let h = curl_easy_init() else { fatalError("curl_easy_init failed: out of memory") }
         handle = h
@@ -101,12 +126,13 @@ public final class HTTPTransport {
         crsync_setopt_slist(handle, CURLOPT_HTTPHEADER, headers)
         crsync_setopt_long(handle, CURLOPT_CONNECTTIMEOUT, 15)
         crsync_setopt_long(handle, CURLOPT_TIMEOUT, request.timeout)
-        // A stalled link (under 1 KiB/s for 60 s) fails instead of hanging a worker forever.
+        // A stalled link (under 1 KiB/s for `stallSeconds`) fails instead of hanging a worker forever.
         crsync_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, 1024)
-        crsync_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, 60)
+        crsync_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, HTTPTransport.stallSeconds)
         crsync_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0)
         crsync_setopt_long(handle, CURLOPT_TCP_KEEPALIVE, 1)
         crsync_setopt_string(handle, CURLOPT_USERAGENT, "crsync")
+        if let caFile { crsync_setopt_string(handle, CURLOPT_CAINFO, caFile) }
 
         let opaque = Unmanaged.passUnretained(ctx).toOpaque()
         crsync_setopt_pointer(handle, CURLOPT_WRITEDATA, opaque)
@@ -145,8 +171,14 @@ public final class HTTPTransport {
             throw TransportError(url: request.url, message: "request aborted by caller", isLocalReadError: false)
         }
         guard code == CURLE_OK else {
+            // Without a whole-request limit (chunk uploads, downloads) only the low-speed limit times out.
+            if code == CURLE_OPERATION_TIMEDOUT && request.timeout == 0 {
+                throw TransportError(url: request.url, message: "stalled: no progress for \(HTTPTransport.stallSeconds) s "
+                                     + "(the server stopped reading the request or did not answer)", isLocalReadError: false, isStall: true)
+            }
             let message = String(cString: curl_easy_strerror(code))
-            throw TransportError(url: request.url, message: "network error: \(message)", isLocalReadError: false)
+            throw TransportError(url: request.url, message: "network error: \(message)", isLocalReadError: false,
+                                 curlCode: Int(code.rawValue))
         }
         var status = 0
         crsync_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)

@@ -20,9 +20,10 @@ struct Config: ParsableCommand {
                 let config = try configOptions.load()
                 print("# \(config.path) is valid; effective configuration:")
                 print(config.rendered())
+                for warning in config.rootWarnings(realPath: realPath) { complain("warning: \(warning)") }
                 for root in config.roots {
                     for own in OwnFiles.inside(root: root.local, [state.directory, config.path]) {
-                        print("# warning: \(root.local)/\(own) is crsync's own state or configuration; it lies inside this root and is never uploaded")
+                        complain("warning: \(root.local)/\(own) is crsync's own state or configuration; it lies inside this root and is never uploaded")
                     }
                 }
                 // Sign-in is not configuration, but the next thing that would stop `crsync run`.
@@ -36,6 +37,13 @@ struct Config: ParsableCommand {
             }
         }
     }
+}
+
+/// `path` with every symbolic link resolved, or nil when it does not exist.
+func realPath(_ path: String) -> String? {
+    guard let resolved = realpath(path, nil) else { return nil }
+    defer { free(resolved) }
+    return String(cString: resolved)
 }
 
 struct Init: ParsableCommand {

@@ -31,7 +31,7 @@ extension StateOptions {
 
     /// A signed-in client for a configured profile, or exit 4 naming the login command to run.
     func client(for profile: ServerProfile) throws -> CloudreveClient {
-        let file = credentialFile(profile: profile.name)
+        let file = try secured(credentialFile(profile: profile.name))
         let hint = profile.name == "default" ? "" : " --profile \(profile.name)"
         guard let credentials = try file.load() else {
             throw CloudreveError.notSignedIn("no saved sign-in for \(profile.email) at \(profile.url) (crsync login\(hint))")
@@ -39,12 +39,13 @@ extension StateOptions {
         guard CloudreveClient(server: credentials.server).server == CloudreveClient(server: profile.url).server else {
             throw CloudreveError.notSignedIn("the saved sign-in is for \(credentials.server), not \(profile.url) (crsync login\(hint))")
         }
-        return CloudreveClient(server: credentials.server, credentials: credentials, credentialFile: file)
+        return CloudreveClient(server: credentials.server, credentials: credentials, credentialFile: file, caFile: profile.caFile)
     }
 
     /// One RootSync per configured root, sharing a client per profile.
-    func roots(of config: CrsyncConfig, options: SyncOptions, events: SyncEvents, control: UploadControl) throws -> [RootSync] {
-        let journal = try openJournal()
+    /// `recover`: the caller holds the state lock, so a damaged journal may be moved aside and rebuilt.
+    func roots(of config: CrsyncConfig, options: SyncOptions, events: SyncEvents, control: UploadControl, recover: Bool = true) throws -> [RootSync] {
+        let journal = recover ? try openJournalRecovering(note: events.note) : try openJournal()
         var clients: [String: CloudreveClient] = [:]
         return try config.roots.map { root in
             guard let profile = config.profiles[root.profile] else {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CloudreveAPI
 import Foundation
+import SyncEngine
 
 /// crsync's exit codes, the ones scripts and systemd units rely on.
 enum ExitStatus {
@@ -12,9 +13,10 @@ enum ExitStatus {
     static let notSignedIn: Int32 = 4
 }
 
-/// Prints `message` on stderr as `crsync: message`.
+/// Prints `message` on stderr as `crsync: message`, one line: control characters in a name it carries are
+/// escaped (`printable`).
 func complain(_ message: String) {
-    FileHandle.standardError.write(Data("crsync: \(message)\n".utf8))
+    FileHandle.standardError.write(Data("crsync: \(printable(message))\n".utf8))
 }
 
 /// Turns an error that stops a command into its message and exit code.
@@ -28,6 +30,9 @@ func fail(_ error: Error) -> ExitCode {
     case let error as UsageError:
         complain(error.message)
         return ExitCode(ExitStatus.usage)
+    case let error as SQLiteError where stateTrouble(error) != nil:
+        complain(stateTrouble(error)!)
+        return ExitCode(ExitStatus.someFilesFailed)
     case let error as StateLock.Busy:
         complain(error.description)
         return ExitCode(ExitStatus.busy)

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SyncEngine
 
 /// Log lines on stderr: `2026-11-25T07:30:00Z info: message key=value` for people, or one JSON object per
 /// line (`--log-format json`) for collectors such as journald exporters and Loki. crsync never passes a
@@ -31,8 +32,9 @@ struct LogOutput: LogHandler {
         let text: String
         switch format {
         case .human:
-            let pairs = all.sorted { $0.key < $1.key }.map { " \($0.key)=\($0.value)" }.joined()
-            text = "\(time) \(level): \(message)\(pairs)\n"
+            // One event, one line: a file name with a newline or ESC in it is escaped, never obeyed.
+            let pairs = all.sorted { $0.key < $1.key }.map { " \($0.key)=\(printable("\($0.value)"))" }.joined()
+            text = "\(time) \(level): \(printable("\(message)"))\(pairs)\n"
         case .json:
             var object: [String: String] = ["time": time, "level": level.rawValue, "message": "\(message)"]
             for (key, value) in all { object[key] = "\(value)" }

@@ -31,9 +31,11 @@ struct Login: ParsableCommand {
 
     func run() throws {
         do {
-            let (server, email) = try account()
+            let (server, email, caFile) = try account()
+            // Before the password is asked for: a wrong scheme or a password in the address stops here (exit 2).
+            let address = try ServerAddress.checked(server)
             let password = try readPassword(for: email)
-            let client = CloudreveClient(server: server, credentialFile: state.credentialFile(profile: profile))
+            let client = CloudreveClient(server: address, credentialFile: try state.secured(state.credentialFile(profile: profile)), caFile: caFile)
             let version = try client.ping()
             switch try client.signIn(email: email, password: password) {
             case .signedIn: break
@@ -56,9 +58,9 @@ struct Login: ParsableCommand {
         }
     }
 
-    /// --server/--email, else the profile's from the configuration.
-    private func account() throws -> (String, String) {
-        if let server, let email { return (server, email) }
+    /// --server/--email, else the profile's from the configuration, with the profile's `ca_file`.
+    private func account() throws -> (String, String, String?) {
+        if let server, let email { return (server, email, nil) }
         guard FileManager.default.fileExists(atPath: configOptions.path) else {
             throw UsageError(message: "give --server URL and --email EMAIL (no configuration at \(configOptions.path) to take them from)")
         }
@@ -66,7 +68,8 @@ struct Login: ParsableCommand {
         guard let configured = config.profiles[profile] else {
             throw UsageError(message: "\(config.path) has no profile '\(profile)' (profiles: \(config.profiles.keys.sorted().joined(separator: ", ")))")
         }
-        return (server ?? configured.url, email ?? configured.email)
+        // The profile's ca_file belongs to the profile's server, not to another one given with --server.
+        return (server ?? configured.url, email ?? configured.email, server == nil ? configured.caFile : nil)
     }
 
     private func readPassword(for email: String) throws -> String {

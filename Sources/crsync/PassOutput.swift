@@ -37,7 +37,8 @@ final class PassOutput: @unchecked Sendable {
             return emit(["event": "summary", "uploaded": report.uploaded.count, "uploaded_bytes": bytes, "bytes_sent": report.bytesSent,
                          "unchanged": report.unchanged + report.adopted, "failed": report.failed.map { ["path": $0.path, "reason": $0.reason] },
                          "conflicts": report.conflicts.map { ["path": $0.path, "copy": $0.copy] }, "trashed": report.trashed, "warnings": report.warnings,
-                         "interrupted": report.interrupted, "seconds": seconds, "server_version": report.serverVersion?.description as Any])
+                         "interrupted": report.interrupted, "seconds": seconds, "server_version": report.serverVersion?.description as Any,
+                         "halted": report.halted as Any])
         }
         for note in report.notes { line("skipped \(note)") }
         for warning in report.warnings { line("warning: \(warning)") }
@@ -49,14 +50,18 @@ final class PassOutput: @unchecked Sendable {
             + "\(report.unchanged + report.adopted) unchanged, \(report.failed.count) failed"
         if let version = report.serverVersion { text += " [Cloudreve \(version)]" }
         if report.interrupted { text += "; interrupted, the rest resumes next time" }
+        if report.halted != nil { text += "; stopped early, the rest goes next time" }
         line(text)
+        if let halted = report.halted { complain(halted) }
         // Failures again at the end, where a person looks; each names the path and the reason.
         for failure in report.failed { complain("not uploaded: \(failure.path): \(failure.reason)") }
     }
 
+    /// Every human line goes through `printable`: a file name with ESC or a newline in it cannot clear the
+    /// screen or forge a line. JSON lines arrive here already escaped by the encoder.
     private func line(_ text: String) {
         lock.withLock {
-            print(text)
+            print(printable(text))
             fflush(stdout)
         }
     }

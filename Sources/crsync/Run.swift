@@ -63,6 +63,7 @@ struct Run: ParsableCommand {
                 events.uploaded = { path, bytes, _ in log.info("uploaded \(path) (\(formatBytes(bytes)))") }
                 events.failed = { path, reason in log.error("not uploaded: \(path): \(reason)") }
                 events.note = { message in log.notice("\(message)") }
+                events.warning = { message in log.warning("\(message)") }
                 var options = config.upload.syncOptions
                 options.honorBackoff = true  // a daemon retries failed files on their schedule, not every pass
                 let roots = try state.roots(of: config, options: options, events: events, control: control)

@@ -36,11 +36,11 @@ struct Sessions: ParsableCommand {
                             owner = upload.age > janitor.sessionTTL ? "orphaned, older than the session lifetime"
                                 : "another client's or orphaned, recent"
                         }
-                        print("\(CloudrevePath(uriOrRaw: upload.path))  session \(upload.sessionID.prefix(8))…  age \(Int(upload.age)) s  \(owner)")
+                        print(printable("\(CloudrevePath(uriOrRaw: upload.path))") + "  session \(shortSessionID(upload.sessionID))  age \(Int(upload.age)) s  \(owner)")
                     }
                 }
                 for session in try janitor.journal.sessions() where !shown.contains(session.sessionID) {
-                    print("\(CloudrevePath(uriOrRaw: session.uri))  session \(session.sessionID.prefix(8))…  journaled only (placeholder gone)")
+                    print(printable("\(CloudrevePath(uriOrRaw: session.uri))") + "  session \(shortSessionID(session.sessionID))  journaled only (placeholder gone)")
                 }
             } catch {
                 throw fail(error)
@@ -59,7 +59,7 @@ struct Sessions: ParsableCommand {
                 try StateLock.take(directory: targets.state.directory, command: "sessions clean")
                 let (janitor, roots) = try targets.open()
                 let cancelled = try janitor.sweep(roots: roots)
-                for item in cancelled { print("cancelled \(CloudrevePath(uriOrRaw: item))") }
+                for item in cancelled { print(printable("cancelled \(CloudrevePath(uriOrRaw: item))")) }
                 print("\(cancelled.count) upload session(s) cancelled")
             } catch {
                 throw fail(error)

@@ -105,11 +105,11 @@ struct Status: ParsableCommand {
         if let used = output.quotaUsed, let total = output.quotaTotal { print("quota: \(formatBytes(used)) of \(formatBytes(total)) used") }
         if output.roots.isEmpty { print("nothing synced yet") }
         for root in output.roots {
-            print("\n\(root.root)")
+            print("\n" + printable(root.root))
             print("  pending: \(root.pendingFiles) file(s), \(formatBytes(root.pendingBytes))")
             for entry in root.inFlight {
                 let percent = entry.size > 0 ? Int(Double(entry.sent) * 100 / Double(entry.size)) : 100
-                print("  uploading: \(entry.path) \(percent)% of \(formatBytes(entry.size))")
+                print("  uploading: \(printable(entry.path)) \(percent)% of \(formatBytes(entry.size))" + (entry.stalled.map { "; " + printable($0) } ?? ""))
             }
             if let queue = root.queue {
                 var line = "  queue: \(queue.pending) file(s) queued (\(formatBytes(queue.pendingBytes))), \(queue.running) uploading, "
@@ -117,7 +117,7 @@ struct Status: ParsableCommand {
                 if let until = queue.backingOffUntil { line += "; backing off until \(ISO8601DateFormatter().string(from: until))" }
                 print(line)
             }
-            for failure in root.failed { print("  failed: \(failure["path"] ?? ""): \(failure["reason"] ?? "")") }
+            for failure in root.failed { print(printable("  failed: \(failure["path"] ?? ""): \(failure["reason"] ?? "")")) }
             print("  last complete pass: \(root.lastPassCompleted ?? "never")")
         }
     }

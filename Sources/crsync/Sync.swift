@@ -30,6 +30,9 @@ struct Sync: ParsableCommand {
     @Option(help: "Files uploaded at once (default: the configuration's, else 4).")
     var workers: Int?
 
+    @Option(help: ArgumentHelp("Upload speed limit, like [upload] bandwidth: \"8M\" (bytes/s), \"off\", or a timetable \"08:00,2M 19:00,off\" (default: the configuration's).", valueName: "RATE"))
+    var bwlimit: String?
+
     @Flag(help: "List what would be uploaded and deleted; change nothing.")
     var dryRun = false
 
@@ -43,6 +46,9 @@ struct Sync: ParsableCommand {
         if let workers, !(1...64).contains(workers) { throw ValidationError("--workers must be between 1 and 64") }
         if (local == nil) != (remote == nil) { throw ValidationError("give both LOCAL and REMOTE, or neither (then the configured folders are synced)") }
         if DeletePolicy(rawValue: deletes) == nil { throw ValidationError("--deletes must be trash or keep") }
+        if let bwlimit {
+            do { _ = try BandwidthSchedule(parsing: bwlimit) } catch { throw ValidationError("--bwlimit: \(error)") }
+        }
     }
 
     func run() throws {
@@ -55,7 +61,9 @@ struct Sync: ParsableCommand {
             let progress = output.isTerminal && !output.json ? ProgressLine(board: control.board) : nil
             let (roots, upload) = try prepareRoots(output: output, control: control, progress: progress)
             if dryRun { return try printDryRun(roots, output: output) }
-            if let schedule = upload?.bandwidth { control.setThrottle(limiter(for: schedule)) }
+            if let schedule = try bwlimit.map(BandwidthSchedule.init(parsing:)) ?? upload?.bandwidth {
+                control.setThrottle(limiter(for: schedule))
+            }
             let publisher = StatusPublisher(stateDirectory: state.directory, board: control.board, command: "sync")
             publisher.start()
             progress?.start()
@@ -73,6 +81,7 @@ struct Sync: ParsableCommand {
             var planned: [RootSync] = []
             for root in roots {
                 if control.isStopping { break }
+                if report.halted != nil || pool.report.halted != nil { break }
                 do {
                     report.merge(try root.plan(feed: { pool.submit($0, root: root) },
                                                busy: { pool.isRunning(root: root.root.key, under: $0) }))
@@ -80,17 +89,19 @@ struct Sync: ParsableCommand {
                 } catch let error as CloudreveError {
                     if case .notSignedIn = error { throw error }
                     report.failed.append((root.root.local, "\(error)"))
+                } catch let error as SQLiteError where stateTrouble(error) != nil {
+                    report.halted = stateTrouble(error)
                 }
             }
             pool.waitUntilIdle()
             report.merge(pool.report)
             if control.isStopping { report.interrupted = true }
-            if !report.interrupted { for root in planned { try? root.notePassCompleted() } }
+            if !report.interrupted && report.halted == nil { for root in planned { try? root.notePassCompleted() } }
             progress?.stop()
             publisher.stop()
             output.summary(report, seconds: Date().timeIntervalSince(started))
             if let code = signals.interruptionExitCode { throw ExitCode(code) }
-            if !report.failed.isEmpty { throw ExitCode(ExitStatus.someFilesFailed) }
+            if !report.failed.isEmpty || report.halted != nil { throw ExitCode(ExitStatus.someFilesFailed) }
         } catch let exit as ExitCode {
             throw exit
         } catch {
@@ -108,6 +119,7 @@ struct Sync: ParsableCommand {
         events.planned = { files, bytes in progress?.planned(files, bytes) }
         events.failed = { path, reason in output.failed(path, reason) }
         events.note = { message in output.note(message) }
+        events.warning = { message in output.note("warning: " + message) }
         if let local, let remote {
             let root = SyncRoot(local: absolutePath(local), remote: try CloudrevePath(parsing: remote), deletes: DeletePolicy(rawValue: deletes)!,
                                 ownFiles: [state.directory, configOptions.path])
@@ -115,15 +127,20 @@ struct Sync: ParsableCommand {
             guard FileManager.default.fileExists(atPath: root.local, isDirectory: &isDirectory), isDirectory.boolValue else {
                 throw UsageError(message: "\(root.local) is not a folder")
             }
-            var options = SyncOptions()
-            options.workers = workers ?? 4
-            let client = try state.signedInClient(server: server)
-            return ([try RootSync(client: client, journal: try state.openJournal(), root: root, options: options, events: events, control: control)], nil)
+            // The configuration's [upload] settings (and the signed-in server's ca_file) apply here too; a
+            // default configuration that does not exist is no error, a --config that does not is.
+            let config = configOptions.config != nil || FileManager.default.fileExists(atPath: configOptions.path) ? try configOptions.load() : nil
+            var options = config?.upload.syncOptions ?? SyncOptions()
+            if let workers { options.workers = workers }
+            let client = try state.signedInClient(server: server, profiles: config.map { Array($0.profiles.values) } ?? [])
+            let journal = dryRun ? try state.openJournal() : try state.openJournalRecovering(note: events.note)
+            return ([try RootSync(client: client, journal: journal, root: root, options: options, events: events, control: control)],
+                    config?.upload)
         }
         let config = try configOptions.load()
         var options = config.upload.syncOptions
         if let workers { options.workers = workers }
-        return (try state.roots(of: config, options: options, events: events, control: control), config.upload)
+        return (try state.roots(of: config, options: options, events: events, control: control, recover: !dryRun), config.upload)
     }
 
     private func printDryRun(_ roots: [RootSync], output: PassOutput) throws {

@@ -105,3 +105,11 @@ final class ErrorClassificationTests: XCTestCase {
         XCTAssertTrue(CloudreveError.http(status: 413, path: "/file/upload/x/0", snippet: "").description.contains("413"))
     }
 }
+
+final class SessionIDDisplayTests: XCTestCase {
+    func testUploadPathsShowTheShortSessionID() {
+        XCTAssertEqual(shortenedSessionPath("/file/upload/2031f8a8-d0e6-4748-bedd-06cf8b3327cd/0"), "/file/upload/2031f8a8…/0")
+        XCTAssertEqual(shortenedSessionPath("/file/upload"), "/file/upload")
+        XCTAssertEqual(shortenedSessionPath("/file/list"), "/file/list")
+    }
+}

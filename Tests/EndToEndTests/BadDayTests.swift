@@ -159,8 +159,8 @@ final class BadDayTests: XCTestCase {
         try assertNoOwnFileOnTheServer("sync")
         let check = try ChildProcess("crsync", ["config", "check", "--state-dir", state, "--config", config], scratch: scenario.scratch)
         XCTAssertEqual(check.wait(), 0, check.stderr)
-        XCTAssertTrue(check.stdout.contains("warning: \(home)/.local/state/crsync is crsync's own state"), check.stdout)
-        XCTAssertTrue(check.stdout.contains("warning: \(home)/.config/crsync/config.toml is crsync's own"), check.stdout)
+        XCTAssertTrue(check.stderr.contains("warning: \(home)/.local/state/crsync is crsync's own state"), check.stderr)
+        XCTAssertTrue(check.stderr.contains("warning: \(home)/.config/crsync/config.toml is crsync's own"), check.stderr)
     }
 
     func testTheDaemonOverAHomeFolderNeverUploadsItsOwnState() throws {

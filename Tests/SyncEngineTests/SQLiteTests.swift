@@ -70,7 +70,7 @@ final class SQLiteTests: XCTestCase {
         XCTAssertThrowsError(try SQLiteDatabase(path: path)) { error in
             let text = String(describing: error)
             XCTAssertTrue(text.contains(path), text)
-            XCTAssertTrue(text.contains("move it aside"), text)
+            XCTAssertTrue(text.contains("moves the damaged journal aside"), text)
         }
     }
 

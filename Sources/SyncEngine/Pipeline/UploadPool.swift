@@ -199,6 +199,9 @@ public final class UploadPool: @unchecked Sendable {
                 }
             }
             condition.withLock {
+                // The journal cannot be written (full disk, damage): every further file would fail the same
+                // way, so nothing more starts; what is queued stays journaled for the next pass.
+                if finished.report.halted != nil { queue.removeAll() }
                 finishedSoFar.merge(finished.report)
                 running[PathKey(root: entry.item.root, path: entry.item.path)] = nil
                 if finished.rootError != nil {
