@@ -273,21 +273,22 @@ public final class RootSync: @unchecked Sendable {
             report.warnings.append(refusal)
             return report
         }
-        var gone: [String: Bool] = [:]
+        // Keyed by bytes: NFC and NFD spellings of a name are different files.
+        var gone: [[UInt8]: (path: String, isDirectory: Bool)] = [:]
         for (path, isDirectory) in paths where LocalKind.of(root.local + "/" + path).isGone(wasDirectory: isDirectory) {
             if let folder = topmostGoneFolder(above: path, root: root.local) {
-                gone[folder] = true
+                gone[Array(folder.utf8)] = (folder, true)
             } else {
-                gone[path] = isDirectory
+                gone[Array(path.utf8)] = (path, isDirectory)
             }
         }
         var onServer: [String] = []
         var forgotten: [FileRecord] = []
-        for path in topmostPaths(Array(gone.keys)) {
-            let isDirectory = gone[path] ?? false
+        for path in topmostPaths(gone.values.map(\.path)) {
+            let isDirectory = gone[Array(path.utf8)]?.isDirectory ?? false
             // A folder's records are those below it (a file now at its path is new); a file's, its own.
             let records = try journal.records(root: root.key, under: path)
-                .filter { isDirectory ? $0.path != path : $0.path == path }
+                .filter { (Array($0.path.utf8) == Array(path.utf8)) != isDirectory }
                 .map(settleInterrupted)
             forgotten += records
             // A folder is trashed as one item when anything under it was uploaded; a file when it was.
