@@ -14,8 +14,9 @@ public struct DevServerConfig {
     public var emulate = "4.18"
     /// The storage policy's chunk size in bytes (0 = whole file in one request).
     public var chunkSize: Int64 = 25 << 20
-    /// `storage_policy.chunk_concurrency`, reported from 4.7 on.
-    public var chunkConcurrency = 4
+    /// `storage_policy.chunk_concurrency`, reported from 4.7 on when set. A default Cloudreve policy sends
+    /// none (§8c: a fresh 4.18.0's local policy), and clients then send one chunk at a time.
+    public var chunkConcurrency: Int? = nil
     /// Upload session lifetime in seconds (`upload_session_timeout`).
     public var sessionTTL: Int = 86400
     public var accessTTL: Int = 3600

@@ -38,8 +38,8 @@ struct DevServerCommand: ParsableCommand {
     @Option(help: "Storage policy chunk size in bytes (0 = whole file in one request).")
     var chunkSize: Int64 = 25 << 20
 
-    @Option(help: "storage_policy.chunk_concurrency reported to clients (4.7+).")
-    var chunkConcurrency = 4
+    @Option(help: "storage_policy.chunk_concurrency reported to clients (4.7+); default: none, as a default Cloudreve policy.")
+    var chunkConcurrency: Int?
 
     @Option(help: "Upload session lifetime in seconds.")
     var sessionTTL = 86400

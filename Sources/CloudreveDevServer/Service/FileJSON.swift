@@ -42,7 +42,7 @@ extension Store {
             pairs.append(("denied_suffix", .array(nameRules.deniedExtensions.map { .string($0) })))
         }
         pairs += [("type", .string("local")), ("max_size", .int(config.maxSize))]
-        if version.reportsChunkConcurrency { pairs.append(("chunk_concurrency", .int(config.chunkConcurrency))) }
+        if version.reportsChunkConcurrency, let concurrency = config.chunkConcurrency { pairs.append(("chunk_concurrency", .int(concurrency))) }
         return .object(pairs)
     }
 
