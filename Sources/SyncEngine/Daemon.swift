@@ -56,6 +56,8 @@ public final class Daemon: @unchecked Sendable {
     /// Files waiting for their quiet period, per root key, as the coordinator last counted them (for status).
     private var waitingCounts: [String: Int] = [:]
     private var pool: UploadPool!
+    /// Roots whose sign-in is gone (by key); the daemon stops only when it is every root.
+    private var signInLostRoots = Set<String>()
 
     /// Set when a root cannot go on (sign-in gone): `run` returns it.
     public var fatalError: CloudreveError? { inbox.lock(); defer { inbox.unlock() }; return fatal }
@@ -131,13 +133,24 @@ public final class Daemon: @unchecked Sendable {
         logReport(finished.report, root: root, what: nil)
         if let error = finished.rootError {
             if case .notSignedIn = error {
-                log.critical("\(error)")
-                inbox.withLock { fatal = error }
+                signInLost(error, root: root)
                 wake()
             } else {
                 log.error("\(root.sync.root.local): \(error); its uploads back off for 30 s, other folders go on")
             }
         }
+    }
+
+    /// A root whose sign-in is gone backs off alone (its profile's `crsync login` brings it back); when no
+    /// root is signed in any more, the daemon stops with the error (exit 4).
+    private func signInLost(_ error: CloudreveError, root: Root) {
+        log.critical("\(root.sync.root.local): \(error); its uploads wait, other folders go on")
+        pool.pause(root: root.sync.root.key, until: Date().addingTimeInterval(300))
+        let allLost = inbox.withLock { () -> Bool in
+            signInLostRoots.insert(root.sync.root.key)
+            return signInLostRoots.count == roots.count
+        }
+        if allLost { inbox.withLock { fatal = error } }
     }
 
     private func wake() {
@@ -320,10 +333,12 @@ public final class Daemon: @unchecked Sendable {
                 root.nextUnwatchedRescan = unwatched ? Date().addingTimeInterval(settings.unwatchedRescan) : .distantFuture
             }
             root.retryAt = .distantPast
+            inbox.withLock { _ = signInLostRoots.remove(root.sync.root.key) }
         } catch let error as CloudreveError {
             if case .notSignedIn = error {
-                log.critical("\(error)")
-                inbox.withLock { fatal = error }
+                signInLost(error, root: root)
+                root.retryAt = Date().addingTimeInterval(300)
+                root.needsRescan = true
                 return
             }
             retryLater(root, error)

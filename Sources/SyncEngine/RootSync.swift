@@ -214,7 +214,8 @@ public final class RootSync: @unchecked Sendable {
             guard let st = LocalFile.linkStatus(root.local + "/" + item.path), (st.st_mode & S_IFMT) == S_IFREG,
                   !excludedWithFolders(item.path) else {
                 // Gone, not a file any more, or excluded: nothing to upload (a deletion, if any, is its own item).
-                if LocalKind.of(root.local + "/" + item.path) == .none {
+                // Worth a note for a file a scan saw; the watcher's vanished names are mostly temporary files.
+                if item.checkServer, LocalKind.of(root.local + "/" + item.path) == .none {
                     result.report.notes.append("\(item.path): deleted before it was uploaded; nothing sent")
                 }
                 try journal.finish([item])
@@ -415,6 +416,14 @@ public final class RootSync: @unchecked Sendable {
     /// afresh and removes `from` instead.
     public func move(from: String, to: String) throws -> Bool {
         let records = try journal.records(root: root.key, under: from).map(settleInterrupted)
+        // An upload under the source that did not complete (stopped for this move) is cancelled, not moved:
+        // its placeholder would travel with the folder and its session would finish under the old name.
+        for record in records where record.remote == nil || record.state != .synced {
+            if let session = try journal.session(fileRowID: record.id) {
+                try client.cancelUploadSession(id: session.sessionID, uri: session.uri)
+                try journal.deleteSession(sessionID: session.sessionID)
+            }
+        }
         // A record at the destination that holds nothing on the server (a scan just noted the moved file)
         // gives way; one that does hold something means the move would replace a server file: upload instead.
         let atTarget = try journal.records(root: root.key, under: to)

@@ -72,4 +72,27 @@ final class PipelineTests: XCTestCase {
         XCTAssertEqual(try reopened.queued(.upload).count + reopened.queued(.delete).count, 0)
         first.seq = 0
     }
+
+    func testTheQueueKeepsOneItemPerPathAndASmallFileVisibleBehindThousandsOfLargeOnes() {
+        var queue = UploadQueue<Int>()
+        for i in 0..<5000 {
+            queue.put(.init(key: PathKey(root: "A", path: "big\(i)"), due: now, large: true, payload: i), now: now)
+        }
+        queue.put(.init(key: PathKey(root: "A", path: "note"), due: now, large: false, payload: -1), now: now)
+        queue.put(.init(key: PathKey(root: "A", path: "big7"), due: now, large: true, payload: 7_000), now: now)  // saved again
+        XCTAssertEqual(queue.count, 5001)
+        let candidates = queue.candidates()
+        XCTAssertTrue(candidates.contains { $0.key == PathKey(root: "A", path: "note") })
+        XCTAssertEqual(candidates.filter { $0.key == PathKey(root: "A", path: "big7") }.count, 0, "its old slot is stale, its new one is far back")
+        let pick = nextToStart(candidates, inFlight: [], inFlightLarge: 3, workers: 4, pausedRoots: [:], now: now)
+        XCTAssertEqual(pick.map { candidates[$0].key }, PathKey(root: "A", path: "note"))
+        XCTAssertEqual(queue.remove(PathKey(root: "A", path: "big7"))?.payload, 7_000)
+        queue.put(.init(key: PathKey(root: "B", path: "later"), due: now.addingTimeInterval(5), large: false, payload: 1), now: now)
+        XCTAssertFalse(queue.candidates().contains { $0.key.root == "B" })
+        XCTAssertEqual(queue.promote(now: now), now.addingTimeInterval(5))
+        XCTAssertNil(queue.promote(now: now.addingTimeInterval(6)))
+        XCTAssertTrue(queue.candidates().contains { $0.key.root == "B" })
+        queue.removeAll { $0.root == "A" }
+        XCTAssertEqual(queue.count, 1)
+    }
 }

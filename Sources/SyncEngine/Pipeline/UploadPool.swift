@@ -43,13 +43,12 @@ public final class UploadPool: @unchecked Sendable {
         }
     }
 
-    private struct Entry {
+    private struct Job {
         var item: WorkItem
         var root: RootSync
         var size: Int64
-        var large: Bool
-        var candidate: DispatchCandidate { DispatchCandidate(key: PathKey(root: item.root, path: item.path), due: item.due, large: large) }
     }
+    private typealias Entry = UploadQueue<Job>.Entry
 
     private struct Running {
         var entry: Entry
@@ -59,7 +58,7 @@ public final class UploadPool: @unchecked Sendable {
     public let workers: Int
     private let control: UploadControl
     private let condition = NSCondition()
-    private var queue: [Entry] = []
+    private var queue = UploadQueue<Job>()
     private var running: [PathKey: Running] = [:]
     private var paused: [String: Date] = [:]
     private var stopping = false
@@ -101,14 +100,13 @@ public final class UploadPool: @unchecked Sendable {
         let entries = items.map { item -> Entry in
             var st = stat()
             let size = lstat(root.root.local + "/" + item.path, &st) == 0 ? Int64(st.st_size) : 0
-            return Entry(item: item, root: root, size: size, large: size > root.smallFileLimit)
+            // Keyed by bytes: NFC and NFD spellings are different files.
+            return Entry(key: PathKey(root: item.root, path: item.path), due: item.due, large: size > root.smallFileLimit,
+                         payload: Job(item: item, root: root, size: size))
         }
         condition.withLock {
-            for entry in entries {
-                let key = entry.candidate.key  // bytes: NFC and NFD spellings are different files
-                queue.removeAll { $0.candidate.key == key }
-                queue.append(entry)
-            }
+            let now = Date()
+            for entry in entries { queue.put(entry, now: now) }
             condition.broadcast()
         }
     }
@@ -127,7 +125,7 @@ public final class UploadPool: @unchecked Sendable {
     public func cancel(root: String, under path: String) -> Bool {
         let folder = PathKey(root: root, path: path)
         return condition.withLock {
-            queue.removeAll { PathKey(root: $0.item.root, path: $0.item.path).isAtOrUnder(folder) }
+            queue.removeAll { $0.isAtOrUnder(folder) }
             var any = false
             for (key, run) in running where key.isAtOrUnder(folder) {
                 run.cancel.set()
@@ -166,9 +164,9 @@ public final class UploadPool: @unchecked Sendable {
     public func status(now: Date = Date()) -> [QueueStatus] {
         condition.withLock {
             var byRoot: [String: QueueStatus] = [:]
-            for entry in queue {
-                byRoot[entry.item.root, default: QueueStatus(root: entry.item.root, pending: 0, pendingBytes: 0, running: 0)].pending += 1
-                byRoot[entry.item.root]!.pendingBytes += entry.size
+            for entry in queue.entries.values {
+                byRoot[entry.key.root, default: QueueStatus(root: entry.key.root, pending: 0, pendingBytes: 0, running: 0)].pending += 1
+                byRoot[entry.key.root]!.pendingBytes += entry.payload.size
             }
             for key in running.keys {
                 byRoot[key.root, default: QueueStatus(root: key.root, pending: 0, pendingBytes: 0, running: 0)].running += 1
@@ -186,34 +184,36 @@ public final class UploadPool: @unchecked Sendable {
 
     private func work() {
         while let (entry, cancel) = take() {
-            let finished = entry.root.perform(entry.item, cancel: cancel)
+            let job = entry.payload
+            let finished = job.root.perform(job.item, cancel: cancel)
             // Tried again later (daemon): after the root's pause when its server was unreachable, or when the
             // file's own backoff ends. Re-journaled first, so a restart keeps the schedule.
             var again: Entry?
-            if retries, !finished.interrupted, let at = finished.retryAt ?? (finished.rootError != nil ? Date().addingTimeInterval(30) : nil) {
-                var item = entry.item
+            let newer = condition.withLock { queue.contains(entry.key) }
+            if retries, !newer, !finished.interrupted,
+               let at = finished.retryAt ?? (finished.rootError != nil ? Date().addingTimeInterval(30) : nil) {
+                var item = job.item
                 item.due = at
-                if let saved = try? entry.root.journal.enqueue([item]).first {
+                if let saved = try? job.root.journal.enqueue([item]).first {
                     again = entry
-                    again?.item = saved
+                    again?.due = at
+                    again?.payload.item = saved
                 }
             }
             condition.withLock {
                 // The journal cannot be written (full disk, damage): every further file would fail the same
                 // way, so nothing more starts; what is queued stays journaled for the next pass.
-                if finished.report.halted != nil { queue.removeAll() }
+                if finished.report.halted != nil { queue.removeAll { _ in true } }
                 finishedSoFar.merge(finished.report)
-                running[PathKey(root: entry.item.root, path: entry.item.path)] = nil
+                running[entry.key] = nil
                 if finished.rootError != nil {
-                    paused[entry.item.root] = Date().addingTimeInterval(30)
+                    paused[entry.key.root] = Date().addingTimeInterval(30)
                 }
-                if let again, !queue.contains(where: { $0.candidate.key == again.candidate.key }) {
-                    queue.append(again)
-                }
+                if let again, !queue.contains(again.key) { queue.put(again, now: Date()) }
                 condition.broadcast()
             }
             control.metrics?.set(.filesPending, Double(queuedCount))
-            onFinished(Finished(root: entry.root, item: entry.item, report: finished.report, rootError: finished.rootError))
+            onFinished(Finished(root: job.root, item: job.item, report: finished.report, rootError: finished.rootError))
         }
     }
 
@@ -223,18 +223,18 @@ public final class UploadPool: @unchecked Sendable {
             while true {
                 if stopping || control.isStopping { return nil }
                 let now = Date()
+                let nextDelayed = queue.promote(now: now)
                 let large = running.values.filter(\.entry.large).count
-                if let index = nextToStart(queue.map(\.candidate), inFlight: Set(running.keys), inFlightLarge: large, workers: workers,
-                                           pausedRoots: paused, now: now) {
-                    let entry = queue.remove(at: index)
+                let candidates = queue.candidates()
+                if let index = nextToStart(candidates, inFlight: Set(running.keys), inFlightLarge: large, workers: workers,
+                                           pausedRoots: paused, now: now),
+                   let entry = queue.remove(candidates[index].key) {
                     let cancel = CancelFlag()
-                    running[PathKey(root: entry.item.root, path: entry.item.path)] = Running(entry: entry, cancel: cancel)
+                    running[entry.key] = Running(entry: entry, cancel: cancel)
                     return (entry, cancel)
                 }
                 // Nothing may start now: wake for the next due item, a root's pause ending, or a change.
-                var wake = now.addingTimeInterval(1)
-                for entry in queue where entry.item.due > now { wake = min(wake, entry.item.due) }
-                _ = condition.wait(until: wake)
+                _ = condition.wait(until: min(now.addingTimeInterval(1), nextDelayed ?? .distantFuture))
             }
         }
     }
