@@ -406,15 +406,17 @@ public final class Daemon: @unchecked Sendable {
         // An upload in flight at or under a deleted path is stopped first; its deletion waits for it (the
         // next loop), then cancels its session and applies.
         let key = root.sync.root.key
-        let uploading = ready.filter { pool.cancel(root: key, under: $0.path) }
-        for removal in uploading {
+        // Asked once per topmost path: `rm -r` of a big folder is one question to the pool, not one per file.
+        let busy = topmostPaths(ready.map(\.path)).filter { pool.cancel(root: key, under: $0) }.map { PathKey(root: key, path: $0) }
+        let waiting = ready.filter { removal in busy.contains { PathKey(root: key, path: removal.path).isAtOrUnder($0) } }
+        for removal in waiting {
             root.removals.add(removal.path, isDirectory: removal.isDirectory, at: Date().addingTimeInterval(0.1 - root.removals.settle))
         }
+        let waitingPaths = Set(waiting.map { Array($0.path.utf8) })
         // Every other deletion is decided now (applied, or dropped because the name is back): off the queue.
-        for removal in removals where !uploading.contains(removal) {
-            try? root.sync.journal.dropQueued(root: key, path: removal.path, kind: .delete)
-        }
-        ready.removeAll { removal in uploading.contains(removal) }
+        try? root.sync.journal.dropQueued(root: key, paths: removals.filter { !waitingPaths.contains(Array($0.path.utf8)) }.map(\.path),
+                                          kind: .delete)
+        ready.removeAll { waitingPaths.contains(Array($0.path.utf8)) }
         guard !ready.isEmpty else { return }
         do {
             let report = try root.sync.remove(ready.map { ($0.path, $0.isDirectory) })

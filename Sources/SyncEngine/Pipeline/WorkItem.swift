@@ -86,10 +86,14 @@ extension Journal {
         }
     }
 
-    /// The queued item of `kind` for exactly `path`, whatever its `seq`: a deletion decided either way.
-    public func dropQueued(root: String, path: String, kind: WorkItem.Kind) throws {
+    /// The queued items of `kind` for exactly these paths, whatever their `seq`, in one transaction: deletions
+    /// decided either way.
+    public func dropQueued(root: String, paths: [String], kind: WorkItem.Kind) throws {
+        guard !paths.isEmpty else { return }
         try writing {
-            try database.run("DELETE FROM work WHERE root = ?1 AND path = ?2 AND kind = ?3", [.text(root), .text(path), .text(kind.rawValue)])
+            for path in paths {
+                try database.run("DELETE FROM work WHERE root = ?1 AND path = ?2 AND kind = ?3", [.text(root), .text(path), .text(kind.rawValue)])
+            }
         }
     }
 
