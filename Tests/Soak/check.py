@@ -145,7 +145,9 @@ def compare(args):
         problems.append((rel, "on disk, missing on the server"))
     for rel in sorted(set(rfiles) - set(lfiles)):
         conflict = " (a conflict copy, though nothing edited the server)" if "(conflict " in rel else ""
-        problems.append((rel, f"on the server (size {rfiles[rel]['size']}), gone from the disk{conflict}"))
+        e = rfiles[rel]
+        problems.append((rel, f"on the server (size {e['size']}, updated_at {e.get('updated_at')}, file id {e.get('id')}), "
+                         f"gone from the disk{conflict}"))
     # crsync keeps files; folders follow them (an empty local folder is not created on the server). A
     # folder left on the server after its files were trashed is shown, not failed: the files decide.
     notes = []
@@ -209,9 +211,25 @@ def compare(args):
         return 1
     for path, text in problems:
         print(f"FAIL {path}: {text}" if path else f"FAIL {text}")
+    failing = [p for p, _ in problems if p]
+    if args.journal:
+        print_journal_rows(args.journal, failing)
     if args.logs:
-        print_log_lines(args.logs, [p for p, _ in problems if p])
+        print_log_lines(args.logs, failing)
     return 1
+
+
+def print_journal_rows(journal, paths):
+    """What crsync's journal holds for each failing path (its row, and any upload session of it)."""
+    try:
+        db = sqlite3.connect(journal)
+        for path in paths[:10]:
+            rows = db.execute("SELECT id, state, attempts, last_error FROM files WHERE path = ?", (path,)).fetchall()
+            print(f"--- journal for {path}: " + ("; ".join(f"row {r[0]} {r[1]}, {r[2]} attempts, last error {r[3]!r}"
+                                                         for r in rows) or "no row"))
+        db.close()
+    except sqlite3.Error as e:
+        print(f"--- journal not readable: {e}")
 
 
 def path_of(entry, remote):
