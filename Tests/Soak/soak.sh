@@ -150,7 +150,7 @@ workers = $workers
 chunk_concurrency = 2
 quiet_seconds = 1
 max_delay = "20s"
-rescan_interval = "2m"
+rescan_interval = "1m"
 
 [[sync]]
 local = "$root"
