@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build --build-tests
 swift test --skip-build --disable-swift-testing
+echo "== soak: Tests/Soak/soak.sh --minutes 3 (SIGKILLs, server restarts and cut connections, then server == disk)"
+Tests/Soak/soak.sh --minutes 3
 if [ "$(id -u)" -eq 0 ] && command -v dpkg-deb >/dev/null; then
   echo "== package: Packaging/check-package.sh"
   Packaging/check-package.sh

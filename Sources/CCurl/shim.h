@@ -11,6 +11,8 @@ typedef size_t (*crsync_io_callback)(char *buffer, size_t size, size_t nitems, v
 static inline CURLcode crsync_setopt_io(CURL *h, CURLoption o, crsync_io_callback v) { return curl_easy_setopt(h, o, v); }
 typedef int (*crsync_xferinfo_callback)(void *userdata, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow);
 static inline CURLcode crsync_setopt_xferinfo(CURL *h, CURLoption o, crsync_xferinfo_callback v) { return curl_easy_setopt(h, o, v); }
+typedef int (*crsync_seek_callback)(void *userdata, curl_off_t offset, int origin);
+static inline CURLcode crsync_setopt_seek(CURL *h, CURLoption o, crsync_seek_callback v) { return curl_easy_setopt(h, o, v); }
 static inline CURLcode crsync_getinfo_long(CURL *h, CURLINFO i, long *v) { return curl_easy_getinfo(h, i, v); }
 static inline CURLcode crsync_getinfo_off(CURL *h, CURLINFO i, curl_off_t *v) { return curl_easy_getinfo(h, i, v); }
 static inline CURLcode crsync_getinfo_string(CURL *h, CURLINFO i, char **v) { return curl_easy_getinfo(h, i, v); }

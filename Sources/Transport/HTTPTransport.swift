@@ -157,6 +157,14 @@ public final class HTTPTransport {
                     let ctx = Unmanaged<TransferContext>.fromOpaque(userdata!).takeUnretainedValue()
                     return ctx.read(into: buffer!, max: size * count)
                 })
+                // When a kept-alive connection turns out dead after part of the body went out, curl sends
+                // the request again on a new one, which needs the body rewound; without this it fails the
+                // request with "Send failed since rewinding of the data stream failed".
+                crsync_setopt_pointer(handle, CURLOPT_SEEKDATA, opaque)
+                crsync_setopt_seek(handle, CURLOPT_SEEKFUNCTION, { userdata, offset, origin in
+                    let ctx = Unmanaged<TransferContext>.fromOpaque(userdata!).takeUnretainedValue()
+                    return ctx.seek(to: Int64(offset), origin: origin)
+                })
             }
         }
 
@@ -228,6 +236,14 @@ private final class TransferContext {
         }
         response.append(contentsOf: UnsafeRawBufferPointer(start: buffer, count: count))
         return count
+    }
+
+    /// Every body is random-access (bytes in memory, or a file range read with pread): rewinding is
+    /// just where the next read starts.
+    func seek(to offset: Int64, origin: Int32) -> Int32 {
+        guard origin == SEEK_SET, offset >= 0, offset <= body.length else { return Int32(CURL_SEEKFUNC_CANTSEEK) }
+        sent = offset
+        return Int32(CURL_SEEKFUNC_OK)
     }
 
     func read(into buffer: UnsafeMutablePointer<CChar>, max: Int) -> Int {
