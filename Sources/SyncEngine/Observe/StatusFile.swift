@@ -1,7 +1,8 @@
 import Foundation
 
 /// What a running crsync publishes for `crsync status`: written atomically to `status.json` in the state
-/// directory every second, so another process reads it without touching the running one. Pending and
+/// directory when it changes (looked at twice a second), so another process reads it without touching the
+/// running one. Pending and
 /// failed files come from the journal itself (WAL lets it be read while it is written).
 public struct RunningStatus: Codable, Sendable {
     public var pid: Int32
@@ -48,16 +49,27 @@ public final class StatusPublisher: @unchecked Sendable {
         let thread = Thread { [self] in
             var lastSent: Int64 = 0
             var lastTime = Date()
+            var lastWritten: Data?
             while lock.withLock({ running }) {
                 let entries = board.snapshot()
                 let sent = entries.reduce(0) { $0 + $1.sent }
                 let now = Date()
                 let rate = max(0, Double(sent - lastSent)) / max(0.001, now.timeIntervalSince(lastTime))
                 (lastSent, lastTime) = (sent, now)
-                write(RunningStatus(pid: getpid(), command: command, started: started, updated: now,
-                                    serverVersion: lock.withLock { serverVersion }, inFlight: entries, rate: rate,
-                                    queue: lock.withLock { queueSource }?()))
-                Thread.sleep(forTimeInterval: 0.5)
+                var status = RunningStatus(pid: getpid(), command: command, started: started, updated: started,
+                                           serverVersion: lock.withLock { serverVersion }, inFlight: entries, rate: rate,
+                                           queue: lock.withLock { queueSource }?())
+                // Written only when something a reader sees changed: an idle daemon writes nothing, so a
+                // NAS disk can spin down and flash is not worn for nothing.
+                let content = try? StatusPublisher.encoder.encode(status)
+                if content != lastWritten {
+                    status.updated = now
+                    write(status)
+                    lastWritten = content
+                }
+                wakeup.lock()
+                if lock.withLock({ running }) { _ = wakeup.wait(until: Date().addingTimeInterval(0.5)) }
+                wakeup.unlock()
             }
             unlink(path)
             done.signal()
@@ -66,10 +78,16 @@ public final class StatusPublisher: @unchecked Sendable {
         thread.start()
     }
 
+    /// Stops at once (a one-shot pass does not wait out the half-second tick) and removes the file.
     public func stop() {
         lock.withLock { running = false }
+        wakeup.lock()
+        wakeup.broadcast()
+        wakeup.unlock()
         done.wait()
     }
+
+    private let wakeup = NSCondition()
 
     private func write(_ status: RunningStatus) {
         guard let data = try? StatusPublisher.encoder.encode(status) else { return }
