@@ -11,7 +11,7 @@ final class FaultInjectionTests: XCTestCase {
         let content = pattern(3000)
         let sid = try s.openSession(myURI("cut.bin"), size: 3000)
         try s.setFaults(.object([("next", .array([.object([("kind", .string("cut")), ("after_bytes", .int(1000))])]))]))
-        XCTAssertThrowsError(try s.chunk(sid, 0, Array(content[0..<2000])), "the connection closes without an answer")
+        XCTAssertThrowsError(try s.chunk(sid, 0, Array(content[0..<2000]), freshConnection: true), "the connection closes without an answer")
         XCTAssertEqual(try s.stats()["chunk_bytes"]?.int64Value, 1000)
         XCTAssertEqual(try s.chunk(sid, 1, Array(content[2000...])).code, 0)
         let stored = try s.download(myURI("cut.bin"))
@@ -24,7 +24,7 @@ final class FaultInjectionTests: XCTestCase {
         let s = try startServer { $0.chunkSize = 10 }
         let sid = try s.openSession(myURI("unknown-outcome"), size: 10)
         try s.setFaults(.object([("next", .array([.object([("kind", .string("cut")), ("after_bytes", .int(10))])]))]))
-        XCTAssertThrowsError(try s.chunk(sid, 0, pattern(10)))
+        XCTAssertThrowsError(try s.chunk(sid, 0, pattern(10), freshConnection: true))
         XCTAssertEqual(try s.info(myURI("unknown-outcome")).data?["size"]?.int64Value, 10, "the upload completed all the same")
         XCTAssertEqual(try s.chunk(sid, 0, pattern(10)).code, 40011, "and a retry finds no session")
     }

@@ -51,8 +51,10 @@ final class TestServer {
     }
 
     @discardableResult
+    /// `freshConnection`: not on the kept-alive one. curl sends a request again by itself when a reused
+    /// connection dies under it, which would hide a fault a test injects on purpose.
     func call(_ method: String, _ path: String, json: JSON? = nil, body: [UInt8]? = nil,
-              headers: [(String, String)] = [], token: String?? = nil) throws -> Answer {
+              headers: [(String, String)] = [], token: String?? = nil, freshConnection: Bool = false) throws -> Answer {
         var allHeaders = headers
         let bearer: String? = token ?? accessToken
         if let bearer { allHeaders.append(("Authorization", "Bearer \(bearer)")) }
@@ -64,7 +66,8 @@ final class TestServer {
             requestBody = .bytes(body)
         }
         let url = path.hasPrefix("http") ? path : base + path
-        let response = try http.perform(HTTPRequest(method: method, url: url, headers: allHeaders, body: requestBody, timeout: 30))
+        let response = try (freshConnection ? HTTPTransport() : http)
+            .perform(HTTPRequest(method: method, url: url, headers: allHeaders, body: requestBody, timeout: 30))
         return Answer(status: response.status, body: response.body, json: try? JSON.parse(response.body))
     }
 
@@ -106,8 +109,8 @@ final class TestServer {
         return try XCTUnwrap(answer.data?["session_id"]?.stringValue, file: file, line: line)
     }
 
-    func chunk(_ sessionID: String, _ index: Int, _ bytes: [UInt8], token: String?? = nil) throws -> Answer {
-        try call("POST", "/api/v4/file/upload/\(sessionID)/\(index)", body: bytes, token: token)
+    func chunk(_ sessionID: String, _ index: Int, _ bytes: [UInt8], token: String?? = nil, freshConnection: Bool = false) throws -> Answer {
+        try call("POST", "/api/v4/file/upload/\(sessionID)/\(index)", body: bytes, token: token, freshConnection: freshConnection)
     }
 
     /// Uploads `bytes` through a session in index order; asserts every chunk answers 0.
