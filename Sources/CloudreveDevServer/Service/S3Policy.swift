@@ -97,6 +97,13 @@ extension Store {
         }
     }
 
+    /// Cloudreve's upload sentinel aborts an expired session's multipart upload at `expires + 5 min` (§4);
+    /// the dev server does it as soon as it notices the expiry, so tests need not wait.
+    func runUploadSentinel(_ session: UploadSession) {
+        guard let target = session.s3, let storage = s3Storage else { return }
+        try? storage.abort(key: target.key, uploadID: target.uploadID)
+    }
+
     /// After `DELETE /file/upload` cleaned up the placeholder: aborts the multipart upload. When the client
     /// had completed it already, the abort fails and the answer is -1, the placeholder gone anyway (§8c).
     func abortStorage(_ target: S3Target?) throws -> Reply {

@@ -100,6 +100,7 @@ extension Store {
         guard let session = sessions[id] else { return nil }
         if session.expires <= now {
             sessions[id] = nil
+            runUploadSentinel(session)   // S3Policy.swift
             return nil
         }
         return session

@@ -1,0 +1,234 @@
+import CloudreveAPI
+import Foundation
+import XCTest
+
+/// Direct uploads to an S3 policy (issue 10): the dev server hands out presigned part URLs on a real
+/// S3-compatible server (moto, started here on a random loopback port), crsync PUTs the parts there,
+/// completes the multipart upload and calls Cloudreve's GET callback. Part PUTs are counted from moto's
+/// own request log; open multipart uploads with ListMultipartUploads.
+final class S3PolicyTests: XCTestCase {
+    static let chunk = 256 << 10
+
+    /// moto, then a dev server with `--policy s3` in front of it, signed in.
+    final class S3Scenario {
+        let moto: MotoServer
+        let scenario: Scenario
+        let motoScratch: String
+
+        init(_ arguments: [String]) throws {
+            motoScratch = FileManager.default.temporaryDirectory.appendingPathComponent("crsync-moto-\(UUID().uuidString.prefix(8))").path
+            try FileManager.default.createDirectory(atPath: motoScratch, withIntermediateDirectories: true)
+            moto = try MotoServer(scratch: motoScratch)
+            do {
+                scenario = try Scenario(serverArguments: ["--policy", "s3", "--s3-endpoint", moto.url, "--chunk-size", "\(S3PolicyTests.chunk)"]
+                                        + arguments)
+            } catch {
+                moto.stop()
+                throw error
+            }
+        }
+
+        func tearDown() {
+            scenario.tearDown()
+            moto.stop()
+            try? FileManager.default.removeItem(atPath: motoScratch)
+        }
+
+        /// Part PUTs beyond the first of each (upload, part): what a crash cost.
+        var resentParts: Int {
+            let puts = moto.partPuts()
+            return puts.count - Set(puts.map { "\($0.uploadID)#\($0.part)" }).count
+        }
+    }
+
+    /// Files of several parts (the last one most of a part), small ones and an empty one.
+    func makeTree(at root: String, count: Int = 4, parts: Int = 5) throws -> Int {
+        var expectedParts = 0
+        for i in 0..<count {
+            try writeFile(root + "/multi/file-\(i).bin", pseudoRandomBytes(parts * S3PolicyTests.chunk - (i + 1) * 1000, seed: UInt64(300 + i)))
+            expectedParts += parts
+        }
+        for i in 0..<3 {
+            try writeFile(root + "/small/s-\(i).txt", Array("small \(i)".utf8))
+            expectedParts += 1
+        }
+        try writeFile(root + "/empty.txt", [])
+        return expectedParts + 1
+    }
+
+    func assertArrivedWithNothingLeft(_ s3: S3Scenario, local: String, remote: String, _ context: String,
+                                      file: StaticString = #filePath, line: UInt = #line) throws {
+        XCTAssertEqual(try s3.scenario.mismatches(local: local, remote: remote), [], context, file: file, line: line)
+        XCTAssertEqual(try s3.scenario.placeholders(under: "cloudreve://my").map(\.path), [], "placeholder left: \(context)", file: file, line: line)
+        XCTAssertEqual(try s3.moto.openMultipartUploads(), 0, "multipart upload left open in the bucket: \(context)", file: file, line: line)
+    }
+
+    func testTreeSyncsStraightToS3OnEachRelease() throws {
+        for version in ["4.0", "4.18"] {
+            let s3 = try S3Scenario(["--emulate", version])
+            defer { s3.tearDown() }
+            let local = s3.scenario.scratch + "/tree"
+            let parts = try makeTree(at: local)
+            let result = try s3.scenario.sync(local, "cloudreve://my/S3")
+            XCTAssertEqual(result.status, 0, "\(version): \(result.stderr)")
+            try assertArrivedWithNothingLeft(s3, local: local, remote: "cloudreve://my/S3", version)
+            XCTAssertEqual(s3.moto.partPuts().count, parts, "\(version): every part exactly once, straight to the storage")
+            XCTAssertEqual(try s3.scenario.server.stats().chunkRequests, 0, "\(version): no chunk went through Cloudreve")
+            XCTAssertEqual(try s3.scenario.server.stats().completions.count, 4 + 3 + 1, version)
+            // Nothing changed: a second pass sends nothing.
+            XCTAssertEqual(try s3.scenario.sync(local, "cloudreve://my/S3").status, 0)
+            XCTAssertEqual(s3.moto.partPuts().count, parts, "\(version): an unchanged tree sent parts again")
+        }
+    }
+
+    /// A kill between a part's reply and its journaled ETag costs that part only; the session is resumed.
+    func testKillBeforeAPartIsJournaledResendsOnlyThatPart() throws {
+        let s3 = try S3Scenario([])
+        defer { s3.tearDown() }
+        let local = s3.scenario.scratch + "/one"
+        try writeFile(local + "/big.bin", pseudoRandomBytes(8 * S3PolicyTests.chunk - 500, seed: 9))
+        let killed = try s3.scenario.crsync(["sync", local, "cloudreve://my/One", "--workers", "1"], environment: ["CRSYNC_CRASH_AT": "after-reply:3"])
+        XCTAssertEqual(killed.status, 128 + SIGKILL)
+        let result = try s3.scenario.sync(local, "cloudreve://my/One")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        try assertArrivedWithNothingLeft(s3, local: local, remote: "cloudreve://my/One", "after-reply:3")
+        let puts = s3.moto.partPuts()
+        XCTAssertEqual(Set(puts.map(\.uploadID)).count, 1, "the multipart upload was resumed, not replaced")
+        var perPart: [Int: Int] = [:]
+        for put in puts { perPart[put.part, default: 0] += 1 }
+        XCTAssertEqual(perPart, [1: 1, 2: 1, 3: 2, 4: 1, 5: 1, 6: 1, 7: 1, 8: 1], "only the unjournaled part 3 goes twice")
+        XCTAssertEqual(try s3.scenario.server.stats().sessionsCreated, 1)
+    }
+
+    /// Kills between the last part and the journal's record of the finished file: at most the last part again.
+    func testKillsAroundCompletionFinishWithoutResendingJournaledParts() throws {
+        let s3 = try S3Scenario([])
+        defer { s3.tearDown() }
+        for (n, moment) in ["after-last-reply:1", "after-last-ack:1", "before-synced:1", "last-chunk:1"].enumerated() {
+            let local = s3.scenario.scratch + "/m\(n)"
+            try writeFile(local + "/f.bin", pseudoRandomBytes(4 * S3PolicyTests.chunk - 100, seed: UInt64(40 + n)))
+            let before = s3.moto.partPuts().count
+            let resentBefore = s3.resentParts
+            let killed = try s3.scenario.crsync(["sync", local, "cloudreve://my/M\(n)"], environment: ["CRSYNC_CRASH_AT": moment])
+            XCTAssertEqual(killed.status, 128 + SIGKILL, moment)
+            let result = try s3.scenario.sync(local, "cloudreve://my/M\(n)")
+            XCTAssertEqual(result.status, 0, "\(moment): \(result.stderr)")
+            try assertArrivedWithNothingLeft(s3, local: local, remote: "cloudreve://my/M\(n)", moment)
+            let sent = s3.moto.partPuts().count - before
+            let resent = s3.resentParts - resentBefore
+            // after-last-reply and last-chunk: the last part had no journaled ETag; the others: nothing again.
+            let allowed = moment.hasPrefix("after-last-reply") || moment.hasPrefix("last-chunk") ? 1 : 0
+            XCTAssertLessThanOrEqual(resent, allowed, "\(moment): \(sent) part PUTs for 4 parts")
+            XCTAssertLessThanOrEqual(sent, 4 + allowed, moment)
+        }
+    }
+
+    func testSigkillsMidUploadCostAtMostThePartsInFlight() throws {
+        let s3 = try S3Scenario([])
+        defer { s3.tearDown() }
+        let local = s3.scenario.scratch + "/tree"
+        _ = try makeTree(at: local, count: 10, parts: 8)
+        let workers = 2
+        let moments = ["after-reply:3", "last-chunk:1", "after-create:2", "after-reply:1", "after-last-reply:1", "after-last-ack:1",
+                       "before-synced:1"]
+        var kills = 0
+        var generator = SystemRandomNumberGenerator()
+        for round in 0..<12 {
+            var environment: [String: String] = [:]
+            if round % 2 == 0 { environment["CRSYNC_CRASH_AT"] = moments[(round / 2) % moments.count] }
+            // 4 MB/s: a pass takes seconds, so a random kill lands mid-upload.
+            let child = try s3.scenario.start(["sync", local, "cloudreve://my/Kill", "--workers", "\(workers)", "--bwlimit", "4M"],
+                                              environment: environment)
+            if environment.isEmpty {
+                usleep(UInt32.random(in: 200_000...900_000, using: &generator))
+                child.signal(SIGKILL)
+            }
+            if child.wait() == 128 + SIGKILL { kills += 1 }
+        }
+        let final = try s3.scenario.sync(local, "cloudreve://my/Kill", ["--workers", "\(workers)"])
+        XCTAssertEqual(final.status, 0, final.stderr)
+        try assertArrivedWithNothingLeft(s3, local: local, remote: "cloudreve://my/Kill", "after \(kills) SIGKILLs")
+        let resent = s3.resentParts
+        print("s3: \(kills) SIGKILLs, \(s3.moto.partPuts().count) part PUTs, \(resent) parts re-sent (bound \(kills * workers) = kills × workers)")
+        XCTAssertGreaterThanOrEqual(kills, 9, "most rounds must really be killed mid-upload")
+        XCTAssertLessThanOrEqual(resent, kills * workers)
+    }
+
+    /// An expired session's presigned URLs are dead: the resume cancels it and starts a new one.
+    func testExpiredS3SessionIsReplacedWithNothingLeftOpen() throws {
+        let s3 = try S3Scenario(["--session-ttl", "3"])
+        defer { s3.tearDown() }
+        let local = s3.scenario.scratch + "/ttl"
+        try writeFile(local + "/f.bin", pseudoRandomBytes(6 * S3PolicyTests.chunk, seed: 77))
+        let killed = try s3.scenario.crsync(["sync", local, "cloudreve://my/TTL"], environment: ["CRSYNC_CRASH_AT": "after-reply:2"])
+        XCTAssertEqual(killed.status, 128 + SIGKILL)
+        sleep(4)
+        let result = try s3.scenario.sync(local, "cloudreve://my/TTL")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        try assertArrivedWithNothingLeft(s3, local: local, remote: "cloudreve://my/TTL", "expired session")
+        XCTAssertEqual(try s3.scenario.server.stats().sessionsCreated, 2)
+        XCTAssertEqual(Set(s3.moto.partPuts().map(\.uploadID)).count, 2)
+    }
+
+    /// `crsync sessions` lists an interrupted S3 session; once it is stale (expired), `sessions clean` cancels
+    /// it: placeholder gone, and the multipart upload aborted (by the server's upload sentinel, as the
+    /// session's KV entry expired with it, §4).
+    func testSessionsListsAndCleansS3Sessions() throws {
+        let s3 = try S3Scenario(["--session-ttl", "3"])
+        defer { s3.tearDown() }
+        let local = s3.scenario.scratch + "/sess"
+        try writeFile(local + "/f.bin", pseudoRandomBytes(6 * S3PolicyTests.chunk, seed: 78))
+        let killed = try s3.scenario.crsync(["sync", local, "cloudreve://my/Sess"], environment: ["CRSYNC_CRASH_AT": "after-reply:2"])
+        XCTAssertEqual(killed.status, 128 + SIGKILL)
+        let listed = try s3.scenario.crsync(["sessions"])
+        XCTAssertEqual(listed.status, 0, listed.stderr)
+        XCTAssertTrue(listed.stdout.contains("f.bin") && listed.stdout.contains("resumable"), listed.stdout)
+        XCTAssertEqual(try s3.moto.openMultipartUploads(), 1)
+        sleep(4)
+        XCTAssertTrue(try s3.scenario.crsync(["sessions"]).stdout.contains("stale"))
+        let cleaned = try s3.scenario.crsync(["sessions", "clean"])
+        XCTAssertEqual(cleaned.status, 0, cleaned.stderr)
+        XCTAssertEqual(try s3.moto.openMultipartUploads(), 0, "sessions clean left the multipart upload open")
+        XCTAssertEqual(try s3.scenario.placeholders(under: "cloudreve://my").count, 0)
+        XCTAssertEqual(try s3.scenario.crsync(["sessions"]).stdout.contains("f.bin"), false)
+    }
+
+    /// `DELETE /file/upload` on a live S3 session aborts its multipart upload on the storage (§8c).
+    func testCancellingALiveS3SessionAbortsTheMultipartUpload() throws {
+        let s3 = try S3Scenario([])
+        defer { s3.tearDown() }
+        let client = try s3.scenario.server.client()
+        let target = try CloudrevePath(parsing: "cloudreve://my/c.bin")
+        let (session, json) = try client.createUploadSession(UploadSessionRequest(uri: target.uri, size: 3 * Int64(S3PolicyTests.chunk),
+                                                                                   lastModified: 0, policyID: nil, previous: nil))
+        let parsed = try XCTUnwrap(S3Session.parse(json))
+        XCTAssertEqual(parsed.uploadURLs.count, 3)
+        XCTAssertTrue(parsed.uploadURLs[0].contains("X-Amz-Expires=86399") && parsed.uploadURLs[0].contains("content-length%3Bhost"),
+                      parsed.uploadURLs[0])
+        XCTAssertEqual(try s3.moto.openMultipartUploads(), 1)
+        try client.cancelUploadSession(id: session.sessionID, uri: target.uri)
+        XCTAssertEqual(try s3.moto.openMultipartUploads(), 0)
+        XCTAssertNil(try client.fileInfoIfExists(target))
+        // The callback of a cancelled session: HTTP 401, 40011.
+        XCTAssertThrowsError(try client.storageCallback(type: "s3", sessionID: session.sessionID, secret: parsed.callbackSecret)) {
+            XCTAssertEqual(($0 as? CloudreveError)?.code, 40011)
+        }
+    }
+
+    /// Policies crsync cannot drive yet fail at once, for good, naming the type; nothing is left behind.
+    func testUnsupportedPoliciesFailClearly() throws {
+        for policy in ["qiniu", "upyun", "oss", "obs"] {
+            let scenario = try Scenario(serverArguments: ["--policy", policy])
+            defer { scenario.tearDown() }
+            let local = scenario.scratch + "/t"
+            try writeFile(local + "/a.txt", Array("hello".utf8))
+            let started = Date()
+            let result = try scenario.sync(local, "cloudreve://my/U")
+            XCTAssertEqual(result.status, 1, "\(policy): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains("'\(policy)'") && result.stderr.contains("does not support yet")
+                          && result.stderr.contains("relay mode"), "\(policy): \(result.stderr)")
+            XCTAssertLessThan(Date().timeIntervalSince(started), 20, "\(policy): no hang")
+            XCTAssertEqual(try scenario.placeholders(under: "cloudreve://my").count, 0, policy)
+        }
+    }
+}
