@@ -86,9 +86,12 @@ extension CloudreveClient {
     }
 
     /// `POST completeURL` with the parts XML. A storage may answer 200 with an `<Error>` body; that is a failure too.
-    public func completeMultipart(url: String, etags: [Int: String]) throws {
+    /// COS gets `x-cos-forbid-overwrite: true`, as Cloudreve's web client sends (§5).
+    public func completeMultipart(url: String, etags: [Int: String], policyType: String = "s3") throws {
         let body = Array(completeMultipartXML(etags).utf8)
-        let response = try storageRequest(HTTPRequest(method: "POST", url: url, headers: [("Content-Type", "application/xml")],
+        var headers = [("Content-Type", "application/xml")]
+        if policyType == "cos" { headers.append(("x-cos-forbid-overwrite", "true")) }
+        let response = try storageRequest(HTTPRequest(method: "POST", url: url, headers: headers,
                                                       body: .bytes(body), timeout: 120))
         if let code = storageErrorCode(response.body) {
             throw StorageError(status: response.status, code: code, url: withoutQuery(url))

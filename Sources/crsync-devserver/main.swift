@@ -59,7 +59,7 @@ struct DevServerCommand: ParsableCommand {
     @Option(name: .customLong("deny-ext"), help: ArgumentHelp("Comma-separated extensions the policy refuses, e.g. exe,bat.", valueName: "list"))
     var denyExtensions = ""
 
-    @Option(help: "Storage policy: local, relay (an s3 policy in relay mode), s3 (parts to --s3-endpoint); qiniu, upyun, oss, obs are only reported, to test refusals.")
+    @Option(help: "Storage policy: local, relay (an s3 policy in relay mode), s3, ks3, cos (parts to --s3-endpoint); qiniu, upyun, oss, obs are only reported, to test refusals.")
     var policy = "local"
 
     @Option(name: .customLong("s3-endpoint"), help: ArgumentHelp("The S3-compatible server of --policy s3 (path-style), e.g. http://127.0.0.1:5000.", valueName: "url"))
@@ -69,10 +69,10 @@ struct DevServerCommand: ParsableCommand {
     var s3Bucket = "crsync"
 
     func validate() throws {
-        guard ["local", "relay", "s3", "qiniu", "upyun", "oss", "obs"].contains(policy) else {
-            throw ValidationError("--policy must be one of local, relay, s3, qiniu, upyun, oss, obs")
+        guard ["local", "relay", "s3", "ks3", "cos", "qiniu", "upyun", "oss", "obs"].contains(policy) else {
+            throw ValidationError("--policy must be one of local, relay, s3, ks3, cos, qiniu, upyun, oss, obs")
         }
-        if policy == "s3" && s3Endpoint == nil { throw ValidationError("--policy s3 needs --s3-endpoint URL") }
+        if ["s3", "ks3", "cos"].contains(policy) && s3Endpoint == nil { throw ValidationError("--policy \(policy) needs --s3-endpoint URL") }
     }
 
     func run() throws {

@@ -19,9 +19,10 @@ final class S3PolicyTests: XCTestCase {
             motoScratch = FileManager.default.temporaryDirectory.appendingPathComponent("crsync-moto-\(UUID().uuidString.prefix(8))").path
             try FileManager.default.createDirectory(atPath: motoScratch, withIntermediateDirectories: true)
             moto = try MotoServer(scratch: motoScratch)
+            let policy = arguments.contains("--policy") ? [] : ["--policy", "s3"]
             do {
-                scenario = try Scenario(serverArguments: ["--policy", "s3", "--s3-endpoint", moto.url, "--chunk-size", "\(S3PolicyTests.chunk)"]
-                                        + arguments)
+                scenario = try Scenario(serverArguments: ["--s3-endpoint", moto.url, "--chunk-size", "\(S3PolicyTests.chunk)"]
+                                        + policy + arguments)
             } catch {
                 moto.stop()
                 throw error
@@ -64,21 +65,38 @@ final class S3PolicyTests: XCTestCase {
     }
 
     func testTreeSyncsStraightToS3OnEachRelease() throws {
-        for version in ["4.0", "4.18"] {
-            let s3 = try S3Scenario(["--emulate", version])
+        for (policy, version) in [("s3", "4.0"), ("s3", "4.18"), ("ks3", "4.18"), ("cos", "4.18")] {
+            let s3 = try S3Scenario(["--emulate", version, "--policy", policy])
             defer { s3.tearDown() }
             let local = s3.scenario.scratch + "/tree"
             let parts = try makeTree(at: local)
             let result = try s3.scenario.sync(local, "cloudreve://my/S3")
             XCTAssertEqual(result.status, 0, "\(version): \(result.stderr)")
             try assertArrivedWithNothingLeft(s3, local: local, remote: "cloudreve://my/S3", version)
-            XCTAssertEqual(s3.moto.partPuts().count, parts, "\(version): every part exactly once, straight to the storage")
+            XCTAssertEqual(s3.moto.partPuts().count, parts, "\(policy) \(version): every part exactly once, straight to the storage")
             XCTAssertEqual(try s3.scenario.server.stats().chunkRequests, 0, "\(version): no chunk went through Cloudreve")
             XCTAssertEqual(try s3.scenario.server.stats().completions.count, 4 + 3 + 1, version)
             // Nothing changed: a second pass sends nothing.
             XCTAssertEqual(try s3.scenario.sync(local, "cloudreve://my/S3").status, 0)
             XCTAssertEqual(s3.moto.partPuts().count, parts, "\(version): an unchanged tree sent parts again")
+            let status = try s3.scenario.crsync(["status"])
+            XCTAssertTrue(status.stdout.contains("straight to the '\(policy)' storage in parts"), status.stdout)
         }
+    }
+
+    /// Relay mode on an S3 policy: the whole file in one request to Cloudreve, whatever its size (§8c).
+    func testRelayPolicyUploadsEachFileInOneRequest() throws {
+        let scenario = try Scenario(serverArguments: ["--policy", "relay", "--chunk-size", "\(S3PolicyTests.chunk)"])
+        defer { scenario.tearDown() }
+        let local = scenario.scratch + "/tree"
+        _ = try makeTree(at: local, count: 2, parts: 3)
+        let result = try scenario.sync(local, "cloudreve://my/Relay")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(try scenario.mismatches(local: local, remote: "cloudreve://my/Relay"), [])
+        XCTAssertEqual(try scenario.placeholders(under: "cloudreve://my").count, 0)
+        XCTAssertEqual(try scenario.server.stats().chunkRequests, 2 + 3 + 1, "one request per file")
+        let status = try scenario.crsync(["status"])
+        XCTAssertTrue(status.stdout.contains("relay mode on the 's3' policy") && status.stdout.contains("starts over"), status.stdout)
     }
 
     /// A kill between a part's reply and its journaled ETag costs that part only; the session is resumed.

@@ -27,7 +27,8 @@ extension Store {
         switch config.policy {
         case "local", "relay":
             return []
-        case "s3":
+        case "s3", "ks3", "cos":
+            // KS3 and COS take the same presigned parts and XML completion; only the callback route differs.
             guard let storage = s3Storage else { throw APIError(-1, "the s3 policy has no endpoint (--s3-endpoint)") }
             let key = "uploads/\(session.id)/\(String(decoding: session.path.last ?? [], as: UTF8.self))"
             let uploadID: String

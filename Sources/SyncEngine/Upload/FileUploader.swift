@@ -191,6 +191,7 @@ struct FileUploader {
         // Journaled before the first chunk, so that a crash from here on leaves a session we can finish or cancel.
         try journal.saveSession(record)
         try Janitor.learnTTL(from: session, createdAt: record.createdAt, journal: journal)
+        try UploadMode.learn(from: session, json: created.json, journal: journal)
         return record
     }
 

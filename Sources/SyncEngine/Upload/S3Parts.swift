@@ -124,7 +124,7 @@ struct S3Parts {
         while true {
             attempt += 1
             do {
-                try client.completeMultipart(url: s3.completeURL, etags: etags)
+                try client.completeMultipart(url: s3.completeURL, etags: etags, policyType: s3.policyType)
                 return
             } catch let storage as StorageError where storage.isNoSuchUpload {
                 return
