@@ -233,6 +233,52 @@ final class S3PolicyTests: XCTestCase {
         }
     }
 
+    /// The callback answers of §8c, from the dev server on top of moto: -1 before the completion, 40055 for an
+    /// object of the wrong size (moto accepts any part length; the dev server must catch it), 401/40020 for a
+    /// wrong secret, 0 once complete, then 401/40011; and -1 for a cancel after our own completion.
+    func testCallbackAnswersAsCloudreve418() throws {
+        let s3 = try S3Scenario([])
+        defer { s3.tearDown() }
+        let client = try s3.scenario.server.client()
+        let chunk = Int64(S3PolicyTests.chunk)
+        let blob = s3.scenario.scratch + "/blob.bin"
+        try writeFile(blob, pseudoRandomBytes(Int(2 * chunk), seed: 5))
+        let fd = open(blob, O_RDONLY)
+        defer { close(fd) }
+        func code(_ body: () throws -> Void) -> Int? {
+            do { try body(); return 0 } catch { return (error as? CloudreveError)?.code ?? -999 }
+        }
+
+        // A first part cut short: the object is complete but too small.
+        let short = try CloudrevePath(parsing: "cloudreve://my/short.bin")
+        let (s1, j1) = try client.createUploadSession(UploadSessionRequest(uri: short.uri, size: 2 * chunk, lastModified: 0, policyID: nil, previous: nil))
+        let p1 = try XCTUnwrap(S3Session.parse(j1))
+        XCTAssertEqual(code { try client.storageCallback(type: "s3", sessionID: s1.sessionID, secret: p1.callbackSecret) }, -1, "not complete yet")
+        let e1 = try client.putPart(url: p1.uploadURLs[0], fd: fd, offset: 0, length: chunk - 10)
+        let e2 = try client.putPart(url: p1.uploadURLs[1], fd: fd, offset: chunk, length: chunk)
+        XCTAssertTrue(e1.hasPrefix("\"") && e1.hasSuffix("\""), "the ETag comes with its quotes: \(e1)")
+        try client.completeMultipart(url: p1.completeURL, etags: [0: e1, 1: e2])
+        XCTAssertEqual(code { try client.storageCallback(type: "s3", sessionID: s1.sessionID, secret: p1.callbackSecret) }, 40055)
+        XCTAssertEqual(try client.fileInfo(short).size, 0, "the placeholder stays at size 0")
+        // Our own completion went through: the cancel cannot abort anything and answers -1, placeholder gone anyway.
+        XCTAssertEqual(code { try client.cancelUploadSession(id: s1.sessionID, uri: short.uri) }, -1)
+        XCTAssertNil(try client.fileInfoIfExists(short))
+
+        // The right lengths: wrong secret refused, then done, then the session is used up.
+        let good = try CloudrevePath(parsing: "cloudreve://my/good.bin")
+        let (s2, j2) = try client.createUploadSession(UploadSessionRequest(uri: good.uri, size: 2 * chunk, lastModified: 0, policyID: nil, previous: nil))
+        let p2 = try XCTUnwrap(S3Session.parse(j2))
+        let etags = [0: try client.putPart(url: p2.uploadURLs[0], fd: fd, offset: 0, length: chunk),
+                     1: try client.putPart(url: p2.uploadURLs[1], fd: fd, offset: chunk, length: chunk)]
+        try client.completeMultipart(url: p2.completeURL, etags: etags)
+        XCTAssertEqual(code { try client.storageCallback(type: "s3", sessionID: s2.sessionID, secret: "wrong") }, 40020)
+        XCTAssertEqual(code { try client.storageCallback(type: "s3", sessionID: s2.sessionID, secret: p2.callbackSecret) }, 0)
+        XCTAssertEqual(try client.fileInfo(good).size, 2 * chunk)
+        XCTAssertNil(try client.fileInfo(good).uploadSessionID)
+        XCTAssertEqual(code { try client.storageCallback(type: "s3", sessionID: s2.sessionID, secret: p2.callbackSecret) }, 40011)
+        XCTAssertEqual(try s3.moto.openMultipartUploads(), 0)
+    }
+
     /// Policies crsync cannot drive yet fail at once, for good, naming the type; nothing is left behind.
     func testUnsupportedPoliciesFailClearly() throws {
         for policy in ["qiniu", "upyun", "oss", "obs"] {
