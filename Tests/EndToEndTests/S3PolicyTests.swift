@@ -122,7 +122,7 @@ final class S3PolicyTests: XCTestCase {
     func testKillsAroundCompletionFinishWithoutResendingJournaledParts() throws {
         let s3 = try S3Scenario([])
         defer { s3.tearDown() }
-        for (n, moment) in ["after-last-reply:1", "after-last-ack:1", "before-synced:1", "last-chunk:1"].enumerated() {
+        for (n, moment) in ["after-last-reply:1", "after-last-ack:1", "after-storage-complete:1", "before-synced:1", "last-chunk:1"].enumerated() {
             let local = s3.scenario.scratch + "/m\(n)"
             try writeFile(local + "/f.bin", pseudoRandomBytes(4 * S3PolicyTests.chunk - 100, seed: UInt64(40 + n)))
             let before = s3.moto.partPuts().count
@@ -138,6 +138,7 @@ final class S3PolicyTests: XCTestCase {
             let allowed = moment.hasPrefix("after-last-reply") || moment.hasPrefix("last-chunk") ? 1 : 0
             XCTAssertLessThanOrEqual(resent, allowed, "\(moment): \(sent) part PUTs for 4 parts")
             XCTAssertLessThanOrEqual(sent, 4 + allowed, moment)
+            XCTAssertEqual(try s3.scenario.server.stats().sessionsCreated, n + 1, "\(moment): the session was resumed, not replaced")
         }
     }
 

@@ -73,6 +73,7 @@ struct S3Parts {
         }
         if shouldStop() { throw Stopped() }
         try complete(etags: etags, session: session)
+        CrashHook.reached(.afterStorageComplete)
         try callBack(session)
         return sent
     }
