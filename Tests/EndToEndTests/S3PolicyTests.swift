@@ -222,6 +222,15 @@ final class S3PolicyTests: XCTestCase {
                                                                                    lastModified: 0, policyID: nil, previous: nil))
         let parsed = try XCTUnwrap(S3Session.parse(json))
         XCTAssertEqual(parsed.uploadURLs.count, 3)
+        // Chunks of a direct session do not go through Cloudreve: 40006.
+        let blob = s3.scenario.scratch + "/c.bin"
+        try writeFile(blob, pseudoRandomBytes(S3PolicyTests.chunk, seed: 1))
+        let fd = open(blob, O_RDONLY)
+        defer { close(fd) }
+        XCTAssertThrowsError(try client.uploadChunk(sessionID: session.sessionID, index: 0, fd: fd, offset: 0, length: Int64(S3PolicyTests.chunk),
+                                                    expectedDuration: 1)) {
+            XCTAssertEqual(($0 as? CloudreveError)?.code, 40006)
+        }
         XCTAssertTrue(parsed.uploadURLs[0].contains("X-Amz-Expires=86399") && parsed.uploadURLs[0].contains("content-length%3Bhost"),
                       parsed.uploadURLs[0])
         XCTAssertEqual(try s3.moto.openMultipartUploads(), 1)
