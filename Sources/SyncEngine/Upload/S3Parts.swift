@@ -35,6 +35,15 @@ func partsToSend(count: Int, etags: [Int: String]) -> [Int] {
     (0..<count).filter { etags[$0] == nil }
 }
 
+/// ETags collected by the part threads.
+private final class PartETags: @unchecked Sendable {
+    private let lock = NSLock()
+    private var etags: [Int: String]
+    init(_ etags: [Int: String]) { self.etags = etags }
+    func set(_ index: Int, _ etag: String) { lock.withLock { etags[index] = etag } }
+    var all: [Int: String] { lock.withLock { etags } }
+}
+
 /// Sends an S3-family session's parts straight to the storage, each to its presigned URL with exactly its
 /// length, journaling each part's ETag as it is acknowledged; then completes the multipart upload and calls
 /// Cloudreve's GET callback (reference §5, §8c). A resumed session sends only the parts without an ETag.
@@ -58,24 +67,49 @@ struct S3Parts {
         guard s3.uploadURLs.count == plan.count else {
             throw Restart(reason: "the server handed out \(s3.uploadURLs.count) part URLs for \(plan.count) parts of \(session.uri)")
         }
-        var etags = try journal.partETags(sessionID: session.sessionID)
-        var sent: Int64 = 0
-        for index in partsToSend(count: plan.count, etags: etags) {
-            if shouldStop() { throw Stopped() }
-            guard file.isUnchanged(since: session.identity, allowingAppends: allowAppends) else { throw FileChanged() }
-            let (etag, bytes) = try sendPart(index, of: plan, file: file, fileRowID: fileRowID)
-            sent += bytes
-            CrashHook.reached(.afterReply)
-            if index == plan.lastIndex { CrashHook.reached(.afterLastReply) }
-            try journal.acknowledgePart(sessionID: session.sessionID, index: index, etag: etag)
-            if index == plan.lastIndex { CrashHook.reached(.afterLastAck) }
-            etags[index] = etag
+        let journaled = try journal.partETags(sessionID: session.sessionID)
+        // Parts may go in any order and side by side: the storage assembles them only at the completion.
+        let acknowledged = Set(0..<plan.count).subtracting(partsToSend(count: plan.count, etags: journaled))
+        let progress = ChunkProgress(plan: plan, acknowledged: acknowledged, version: S3Parts.anyOrder,
+                                     concurrency: partConcurrency(session, plan: plan))
+        let collected = PartETags(journaled)
+        let work = {
+            while let index = progress.take() {
+                do {
+                    if self.shouldStop() { throw Stopped() }
+                    guard file.isUnchanged(since: session.identity, allowingAppends: self.allowAppends) else { throw FileChanged() }
+                    let (etag, bytes) = try self.sendPart(index, of: plan, file: file, fileRowID: fileRowID)
+                    CrashHook.reached(.afterReply)
+                    if index == plan.lastIndex { CrashHook.reached(.afterLastReply) }
+                    // Acknowledged only once the ETag is durably journaled: the completion needs it after a crash.
+                    try self.journal.acknowledgePart(sessionID: session.sessionID, index: index, etag: etag)
+                    if index == plan.lastIndex { CrashHook.reached(.afterLastAck) }
+                    collected.set(index, etag)
+                    progress.finish(index, sent: bytes)
+                } catch {
+                    progress.fail(index, error)
+                }
+            }
         }
+        runAlongside(progress.concurrency - 1, work)
+        if let error = progress.error { throw error }
+        let etags = collected.all
+        let sent = progress.sent
         if shouldStop() { throw Stopped() }
         try complete(etags: etags, session: session)
         CrashHook.reached(.afterStorageComplete)
         try callBack(session)
         return sent
+    }
+
+    /// 4.18's rules are "any order": what parts on a storage need, whatever the Cloudreve release.
+    static let anyOrder = ServerVersion(major: 4, minor: 18)
+
+    /// The policy's `chunk_concurrency` (capped by the configuration's), as for chunks to the server.
+    private func partConcurrency(_ session: SessionRecord, plan: ChunkPlan) -> Int {
+        guard plan.count > 1 else { return 1 }
+        let policy = (try? JSONDecoder().decode(UploadSession.self, from: Data(session.sessionJSON)))?.storagePolicy
+        return max(1, min(policy?.chunkConcurrency ?? 1, options.chunkConcurrency))
     }
 
     private func sendPart(_ index: Int, of plan: ChunkPlan, file: LocalFile, fileRowID: Int64) throws -> (String, Int64) {
