@@ -1,5 +1,6 @@
 import CloudreveAPI
 import Foundation
+import Transport
 import XCTest
 
 /// Direct uploads to an S3 policy (issue 10): the dev server hands out presigned part URLs on a real
@@ -175,6 +176,32 @@ final class S3PolicyTests: XCTestCase {
         print("s3: \(kills) SIGKILLs, \(s3.moto.partPuts().count) part PUTs, \(resent) parts re-sent (bound \(bound) = kills × workers × parts in flight per file)")
         XCTAssertGreaterThanOrEqual(kills, 9, "most rounds must really be killed mid-upload")
         XCTAssertLessThanOrEqual(resent, bound)
+    }
+
+    /// A callback answered 40055 (the object on the storage is not the session's size) cancels the session
+    /// (Cloudreve answers -1, as our own completion left nothing to abort) and uploads the file again.
+    func testSizeMismatchAtTheCallbackRestartsTheUpload() throws {
+        let s3 = try S3Scenario([])
+        defer { s3.tearDown() }
+        let local = s3.scenario.scratch + "/mm"
+        try writeFile(local + "/f.bin", pseudoRandomBytes(3 * S3PolicyTests.chunk + 7, seed: 80))
+        let killed = try s3.scenario.crsync(["sync", local, "cloudreve://my/MM"], environment: ["CRSYNC_CRASH_AT": "after-storage-complete:1"])
+        XCTAssertEqual(killed.status, 128 + SIGKILL)
+        // Someone truncates the completed object on the storage before the callback.
+        let listing = try HTTPTransport().perform(HTTPRequest(method: "GET", url: s3.moto.url + "/\(MotoServer.bucket)?list-type=2"))
+        let text = String(decoding: listing.body, as: UTF8.self)
+        let key = try XCTUnwrap(text.components(separatedBy: "<Key>").dropFirst().first?.components(separatedBy: "</Key>").first)
+        XCTAssertTrue(key.hasSuffix("/f.bin"), key)
+        let put = try HTTPTransport().perform(HTTPRequest(method: "PUT", url: s3.moto.url + "/\(MotoServer.bucket)/" + key, body: .bytes([1, 2, 3])))
+        XCTAssertEqual(put.status, 200)
+        let result = try s3.scenario.sync(local, "cloudreve://my/MM")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        try assertArrivedWithNothingLeft(s3, local: local, remote: "cloudreve://my/MM", "after 40055")
+        XCTAssertEqual(try s3.scenario.server.stats().sessionsCreated, 2, "the mismatched session was replaced")
+        XCTAssertEqual(try s3.scenario.server.stats().int("sessions_cancelled"), 1)
+        let log = s3.scenario.server.process.stderr
+        XCTAssertTrue(log.contains("400 code=40055"), "the callback refused the object: \(log)")
+        XCTAssertTrue(log.contains("DELETE /api/v4/file/upload 200 code=-1"), "the cancel after our own completion answered -1")
     }
 
     /// An expired session's presigned URLs are dead: the resume cancels it and starts a new one.

@@ -96,9 +96,17 @@ struct S3Parts {
         let etags = collected.all
         let sent = progress.sent
         if shouldStop() { throw Stopped() }
-        try complete(etags: etags, session: session)
+        let completion = try complete(etags: etags, session: session)
         CrashHook.reached(.afterStorageComplete)
-        try callBack(session)
+        switch completion {
+        case .done: try callBack(session, attempts: options.maxChunkAttempts)
+        case .failed(let error):
+            do {
+                try callBack(session, attempts: 1)
+            } catch is UploadFailure {
+                throw UploadFailure(reason: "could not complete the upload of \(session.uri): \(error)", permanent: false)
+            }
+        }
         return sent
     }
 
@@ -154,32 +162,40 @@ struct S3Parts {
 
     /// `POST completeURL`. NoSuchUpload here most often means an earlier completion went through and a crash
     /// lost its answer: the callback then finds the object complete (or says it is not, and we restart).
-    private func complete(etags: [Int: String], session: SessionRecord) throws {
+    private func complete(etags: [Int: String], session: SessionRecord) throws -> Completion {
         var attempt = 0
         while true {
             attempt += 1
             do {
                 try client.completeMultipart(url: s3.completeURL, etags: etags, policyType: s3.policyType)
-                return
+                return .done
             } catch let storage as StorageError where storage.isNoSuchUpload {
-                return
+                return .done
             } catch let storage as StorageError where storage.isSignatureRefused {
                 throw Restart(reason: "\(storage) completing \(session.uri)")
             } catch let storage as StorageError where !storage.isRetryable {
                 // e.g. InvalidPart or EntityTooSmall: the parts as journaled do not make the object.
                 throw Restart(reason: "\(storage) completing \(session.uri)")
             } catch {
-                guard attempt < options.maxChunkAttempts else {
-                    throw UploadFailure(reason: "could not complete the upload of \(session.uri): \(error)", permanent: false)
-                }
+                guard attempt < S3Parts.completionAttempts else { return .failed(error) }
                 Thread.sleep(forTimeInterval: backoffDelay(attempt: attempt, base: options.backoffBase, cap: options.backoffCap,
                                                            random: Double.random(in: 0..<1)))
             }
         }
     }
 
+    /// Tries of a failing completion before Cloudreve's callback is asked instead.
+    static let completionAttempts = 3
+
+    enum Completion {
+        case done
+        /// The storage kept failing (5xx, network). It may still hold the object from an earlier completion whose
+        /// answer a crash lost (a storage may refuse to complete the same upload twice): the callback tells.
+        case failed(Error)
+    }
+
     /// The GET callback, asked again while the storage does not show the object complete yet (-1).
-    private func callBack(_ session: SessionRecord) throws {
+    private func callBack(_ session: SessionRecord, attempts: Int) throws {
         var attempt = 0
         while true {
             attempt += 1
@@ -197,7 +213,7 @@ struct S3Parts {
                 return
             case .restart:
                 throw Restart(reason: "\(failure.map { "\($0)" } ?? "size mismatch") after completing \(session.uri)")
-            case .retry where attempt < options.maxChunkAttempts:
+            case .retry where attempt < attempts:
                 Thread.sleep(forTimeInterval: min(Double(attempt), 5))
             case .retry, .fail:
                 throw UploadFailure(reason: "the server's callback for \(session.uri) failed: \(failure.map { "\($0)" } ?? "")",
