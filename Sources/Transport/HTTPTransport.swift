@@ -42,6 +42,8 @@ public struct HTTPResponse: Sendable {
     public var bytesSent: Int64
     /// Response body bytes received (in `body`, or written to the response file).
     public var bytesReceived: Int64
+    /// Response header fields by lowercased name (the last one wins), e.g. a storage's `etag`.
+    public var headers: [String: String] = [:]
 }
 
 /// A failure below HTTP: no answer was read. Always worth a retry.
@@ -141,6 +143,13 @@ public final class HTTPTransport {
             return ctx.write(buffer!, count: size * count)
         })
 
+        crsync_setopt_pointer(handle, CURLOPT_HEADERDATA, opaque)
+        crsync_setopt_io(handle, CURLOPT_HEADERFUNCTION, { buffer, size, count, userdata in
+            let ctx = Unmanaged<TransferContext>.fromOpaque(userdata!).takeUnretainedValue()
+            ctx.header(buffer!, count: size * count)
+            return size * count
+        })
+
         switch request.method {
         case "GET": crsync_setopt_long(handle, CURLOPT_HTTPGET, 1)
         default:
@@ -194,7 +203,7 @@ public final class HTTPTransport {
         crsync_getinfo_string(handle, CURLINFO_CONTENT_TYPE, &typePointer)
         let contentType = typePointer.map { String(cString: $0) } ?? ""
         return HTTPResponse(status: status, body: ctx.response, contentType: contentType, bytesSent: ctx.sent,
-                            bytesReceived: ctx.received)
+                            bytesReceived: ctx.received, headers: ctx.headers)
     }
 }
 
@@ -209,6 +218,7 @@ private final class TransferContext {
     var readError: String?
     var writeError: String?
     var aborted = false
+    var headers: [String: String] = [:]
 
     init(body: RequestBody, progress: BodyProgress?, responseFile: Int32?) {
         self.body = body
@@ -244,6 +254,15 @@ private final class TransferContext {
         guard origin == SEEK_SET, offset >= 0, offset <= body.length else { return Int32(CURL_SEEKFUNC_CANTSEEK) }
         sent = offset
         return Int32(CURL_SEEKFUNC_OK)
+    }
+
+    /// One header line; a new status line (a redirect or 100 Continue before the real answer) starts over.
+    func header(_ buffer: UnsafeMutablePointer<CChar>, count: Int) {
+        let line = String(decoding: UnsafeRawBufferPointer(start: buffer, count: count), as: UTF8.self)
+        if line.hasPrefix("HTTP/") { headers = [:]; return }
+        guard let colon = line.firstIndex(of: ":") else { return }
+        let name = line[..<colon].lowercased()
+        headers[name] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     func read(into buffer: UnsafeMutablePointer<CChar>, max: Int) -> Int {

@@ -59,6 +59,22 @@ struct DevServerCommand: ParsableCommand {
     @Option(name: .customLong("deny-ext"), help: ArgumentHelp("Comma-separated extensions the policy refuses, e.g. exe,bat.", valueName: "list"))
     var denyExtensions = ""
 
+    @Option(help: "Storage policy: local, relay (an s3 policy in relay mode), s3, ks3, cos (parts to --s3-endpoint); qiniu, upyun, oss, obs are only reported, to test refusals.")
+    var policy = "local"
+
+    @Option(name: .customLong("s3-endpoint"), help: ArgumentHelp("The S3-compatible server of --policy s3 (path-style), e.g. http://127.0.0.1:5000.", valueName: "url"))
+    var s3Endpoint: String?
+
+    @Option(name: .customLong("s3-bucket"), help: "The bucket of --policy s3 (created if missing).")
+    var s3Bucket = "crsync"
+
+    func validate() throws {
+        guard ["local", "relay", "s3", "ks3", "cos", "qiniu", "upyun", "oss", "obs"].contains(policy) else {
+            throw ValidationError("--policy must be one of local, relay, s3, ks3, cos, qiniu, upyun, oss, obs")
+        }
+        if ["s3", "ks3", "cos"].contains(policy) && s3Endpoint == nil { throw ValidationError("--policy \(policy) needs --s3-endpoint URL") }
+    }
+
     func run() throws {
         var config = DevServerConfig(dataDir: dataDir)
         config.host = host
@@ -76,6 +92,9 @@ struct DevServerCommand: ParsableCommand {
         config.maxSize = maxSize
         config.denyExtensions = denyExtensions.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty }
+        config.policy = policy
+        config.s3Endpoint = s3Endpoint
+        config.s3Bucket = s3Bucket
         config.logRequests = true
 
         let server = try DevServer(config: config)

@@ -38,9 +38,12 @@ struct Status: ParsableCommand {
         var rate: Double?
         var quotaUsed: Int64?
         var quotaTotal: Int64?
+        /// How the storage policy uploads (relay cannot resume), from the last session created.
+        var uploadMode: String?
         var roots: [RootStatus]
         enum CodingKeys: String, CodingKey {
             case running, pid, rate, roots
+            case uploadMode = "upload_mode"
             case serverVersion = "server_version", quotaUsed = "quota_used", quotaTotal = "quota_total"
         }
     }
@@ -74,6 +77,7 @@ struct Status: ParsableCommand {
                 roots.append(status)
             }
             var output = Output(running: live != nil, pid: live?.pid, serverVersion: live?.serverVersion, rate: live?.rate, roots: roots)
+            output.uploadMode = try UploadMode.current(journal: journal)
             // The server is asked only when signed in; status works offline too.
             if let client = try? state.signedInClient(server: nil) {
                 output.serverVersion = output.serverVersion ?? (try? client.ping())?.description
@@ -102,6 +106,7 @@ struct Status: ParsableCommand {
             print("crsync is not running")
         }
         if let version = output.serverVersion { print("server: Cloudreve \(version)") }
+        if let mode = output.uploadMode { print("uploads: \(mode)") }
         if let used = output.quotaUsed, let total = output.quotaTotal { print("quota: \(formatBytes(used)) of \(formatBytes(total)) used") }
         if output.roots.isEmpty { print("nothing synced yet") }
         for root in output.roots {

@@ -201,10 +201,10 @@ final class JournalTests: XCTestCase {
     func testMigrationsSetUserVersion() throws {
         let path = folder.path + "/journal.sqlite"
         _ = try Journal(path: path)
-        XCTAssertEqual(try SQLiteDatabase(path: path).userVersion, 4)
-        XCTAssertEqual(JournalSchema.currentVersion, 4)
+        XCTAssertEqual(try SQLiteDatabase(path: path).userVersion, 5)
+        XCTAssertEqual(JournalSchema.currentVersion, 5)
         _ = try Journal(path: path)  // opening a current journal migrates nothing and fails nothing
-        XCTAssertEqual(try SQLiteDatabase(path: path).userVersion, 4)
+        XCTAssertEqual(try SQLiteDatabase(path: path).userVersion, 5)
     }
 
     func testAVersionOneJournalIsMigratedKeepingItsRecords() throws {
@@ -217,7 +217,7 @@ final class JournalTests: XCTestCase {
         XCTAssertEqual(try journal.record(root: "r", path: "a.txt")?.state, .synced)
         try journal.setSetting("session_ttl", "86400")
         XCTAssertEqual(try journal.setting("session_ttl"), "86400")
-        XCTAssertEqual(try SQLiteDatabase(path: path).userVersion, 4)
+        XCTAssertEqual(try SQLiteDatabase(path: path).userVersion, 5)
         XCTAssertEqual(try journal.queued(.upload).count, 0, "v4 adds the work queue, empty")
         try journal.markFailed(fileRowID: try XCTUnwrap(journal.record(root: "r", path: "a.txt")).id, reason: "quota",
                                permanent: true, nextAttemptAt: nil, code: 40051)

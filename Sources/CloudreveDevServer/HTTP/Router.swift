@@ -37,6 +37,12 @@ struct Router {
                 return reply
             }
         }
+        if segments.count == 4, segments[0] == "callback", method == .GET, ["s3", "ks3", "cos"].contains(segments[1]) {
+            // The S3 family's callback: GET, no Authorization, the secret in the path (§8c).
+            return buffered(request, api: false) { _ in
+                store.storageCallback(type: segments[1], sessionID: segments[2], secret: segments[3])
+            }
+        }
         if segments.count == 3, segments[0] == "site", segments[1] == "config", method == .GET {
             let section = segments[2]
             return buffered(request, api: true) { try store.siteConfig($0, section: section) }

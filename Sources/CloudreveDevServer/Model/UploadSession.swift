@@ -16,6 +16,8 @@ struct UploadSession {
     let createdNewFile: Bool
     /// 4.18 `ChunksReceived`.
     var chunksReceived = Set<Int>()
+    /// The multipart upload behind an S3-policy session (S3Policy.swift).
+    var s3: S3Target? = nil
 
     var uri: String { CloudreveURI.string(fileSystem: "my", components: path) }
     var chunkPlan: ChunkPlan { ChunkPlan(size: size, chunkSize: chunkSize) }

@@ -58,6 +58,8 @@ final class ChunkUpload: BodyReceiver {
            !store.locks.confirm(token: session.lockToken, path: session.path, now: store.now) {
             throw APIError.lockExpired
         }
+        // Only local and relay policies take chunks here; a direct policy's go to its storage (§4).
+        guard session.s3 == nil, ["local", "relay"].contains(store.config.policy) else { throw APIError(40006, "Storage policy not supported") }
         let plan = session.chunkPlan
         guard plan.isIndexValid(index) else {
             throw APIError(40012, plan.chunkSize == 0 ? "Chunk index cannot be greater than 0"

@@ -36,21 +36,22 @@ extension Store {
         let previous = version.acceptsPrevious ? body["previous"]?.stringValue : nil
 
         let sessionID = Random.uuid()
-        let session = try prepareUpload(
+        var session = try prepareUpload(
             UploadRequest(uri: uri, size: size, entityType: entityType.isEmpty ? nil : entityType,
                           previous: previous, lastModified: lastModified, metadata: metadata),
             sessionID: sessionID, signedIn: isSignedIn(request))
+        let direct = try directUploadFields(&session)   // S3Policy.swift; none for local and relay
         sessions[sessionID] = session
         stats.sessionsCreated += 1
         return .ok(.object([
             ("session_id", .string(session.id)),
-            ("upload_id", .string("")),
+            ("upload_id", .string(session.s3?.uploadID ?? "")),
             ("chunk_size", .int(session.chunkSize)),
             ("expires", .int(session.expires.seconds)),
             ("storage_policy", storagePolicyJSON),
             ("uri", .string(session.uri)),
             ("callback_secret", .string(session.callbackSecret)),
-        ]))
+        ] + direct))
     }
 
     /// The checks, in the documented order, and the placeholder: login (401), existence (40004),
@@ -89,7 +90,7 @@ extension Store {
         let expires = self.now.adding(seconds: config.sessionTTL)
         let token = locks.create(path: path, application: "upload", type: 0, expires: expires)
         return UploadSession(id: sessionID, fileID: node.id, entityID: entity.id, path: path, size: upload.size,
-                             chunkSize: config.chunkSize, expires: expires, lastModified: upload.lastModified,
+                             chunkSize: config.policy == "relay" ? 0 : config.chunkSize, expires: expires, lastModified: upload.lastModified,
                              metadata: upload.metadata, lockToken: token, callbackSecret: Random.alphanumeric(32),
                              createdNewFile: located.node == nil)
     }
@@ -99,6 +100,7 @@ extension Store {
         guard let session = sessions[id] else { return nil }
         if session.expires <= now {
             sessions[id] = nil
+            runUploadSentinel(session)   // S3Policy.swift
             return nil
         }
         return session
@@ -110,6 +112,7 @@ extension Store {
         else { throw APIError.param() }
         let uri = try CloudreveURI.parse(uriText)
         let session = liveSession(id)
+        let target = session?.s3
         let located = try locate(uri, signedIn: isSignedIn(request))
         guard located.space == .my, !uri.isRoot, let node = located.node else { throw APIError.pathNotExist }
         if let session, session.fileID != node.id { throw APIError.notFound("Upload session not found") }
@@ -122,7 +125,7 @@ extension Store {
         sessions[id] = nil
         stats.sessionsCancelled += 1
         guard let entityID = node.entityIDs.first(where: { tree.entities[$0]?.uploadSessionID == id }) else {
-            return .ok()
+            return try abortStorage(target)
         }
         if let session { locks.release(session.lockToken) }
         if node.entityIDs.count == 1 {
@@ -131,7 +134,7 @@ extension Store {
             tree.removeEntity(entityID)
             blobs.remove(entityID)
         }
-        return .ok()
+        return try abortStorage(target)
     }
 
     /// `CompleteUpload`: the placeholder entity becomes the primary version, the session key goes,

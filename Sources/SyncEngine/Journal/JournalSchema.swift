@@ -88,6 +88,12 @@ enum JournalSchema {
             PRIMARY KEY (root, path, kind)
         ) STRICT;
         """,
+        // 4 → 5
+        """
+        -- The storage's ETag of a part sent straight to an S3-family bucket: the completion must list every
+        -- part with it, so a resumed upload needs the ETags of the parts it does not send again.
+        ALTER TABLE chunks ADD COLUMN etag TEXT;
+        """,
     ]
 
     static var currentVersion: Int { steps.count }

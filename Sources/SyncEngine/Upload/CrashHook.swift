@@ -20,6 +20,8 @@ enum CrashHook {
         case afterLastAck = "after-last-ack"
         /// The completion is confirmed; the journal does not yet record the file as synced.
         case beforeSynced = "before-synced"
+        /// S3 family: the multipart upload is completed on the storage, Cloudreve's callback not yet called.
+        case afterStorageComplete = "after-storage-complete"
     }
 
     private static let armed: (moment: Moment, count: Int)? = {

@@ -124,7 +124,11 @@ struct FileUploader {
         let current = try session ?? createSession(job, identity: identity)
         var sent: Int64 = 0
         do {
-            sent = try sendChunks(current, job: job)
+            if let s3 = S3Session.parse(current.sessionJSON) {
+                sent = try sendParts(current, s3: s3, job: job)
+            } else {
+                sent = try sendChunks(current, job: job)
+            }
         } catch is Completed {
             // A chunk whose reply was lost had completed the file; confirmCompleted checks it.
         }
@@ -180,15 +184,14 @@ struct FileUploader {
                                    chunkCount: ChunkPlan(size: identity.size, chunkSize: session.chunkSize).count,
                                    expires: Date(timeIntervalSince1970: TimeInterval(session.expires)), identity: identity,
                                    createdAt: Date(), acknowledged: [])
-        guard session.uploadsThroughServer else {
+        guard session.uploadsThroughServer || S3Session.parse(created.json) != nil else {
             try? client.cancelUploadSession(id: session.sessionID, uri: remote.uri)
-            let type = session.storagePolicy?.type ?? "unknown"
-            throw UploadFailure(reason: "the storage policy '\(type)' uploads straight to its provider, which crsync does not support yet; "
-                                + "ask the admin to enable relay mode for it", permanent: true)
+            throw UploadFailure(reason: unsupportedPolicyMessage(type: session.storagePolicy?.type ?? "unknown"), permanent: true)
         }
         // Journaled before the first chunk, so that a crash from here on leaves a session we can finish or cancel.
         try journal.saveSession(record)
         try Janitor.learnTTL(from: session, createdAt: record.createdAt, journal: journal)
+        try UploadMode.learn(from: session, json: created.json, journal: journal)
         return record
     }
 
@@ -241,6 +244,23 @@ struct FileUploader {
             try settle(error, session: session, job: job)
         }
         return progress.sent
+    }
+
+    /// An S3-family session (S3Parts.swift): parts to the storage, completion, callback. Its restarts and
+    /// file changes take the same ways as a chunked session's.
+    private func sendParts(_ session: SessionRecord, s3: S3Session, job: Job) throws -> Int64 {
+        let parts = S3Parts(client: client, journal: journal, options: options, control: control, s3: s3,
+                            allowAppends: allowAppends, shouldStop: { self.shouldStop })
+        do {
+            return try parts.run(session, file: job.file, fileRowID: job.record.id)
+        } catch is S3Parts.FileChanged {
+            try settle(FileChanged(), session: session, job: job)
+            return 0
+        } catch let restart as S3Parts.Restart {
+            if try completedOnServer(session, job: job) { throw Completed() }
+            try cancel(session)
+            throw Restart(reason: restart.reason)
+        }
     }
 
     /// How many chunk requests of this session may be in flight.
@@ -369,6 +389,9 @@ struct FileUploader {
     private func cancel(_ session: SessionRecord) throws {
         do {
             try client.cancelUploadSession(id: session.sessionID, uri: session.uri)
+        } catch CloudreveError.api(-1, _, _, _) where S3Session.parse(session.sessionJSON) != nil {
+            // After our own multipart completion the storage has no upload to abort: the server removed the
+            // placeholder anyway and answers -1 (§8c). Done.
         } catch let error as CloudreveError where error.isRetryable {
             // Left in the journal: the stale-session sweep cancels it later.
             throw UploadFailure(reason: "could not cancel upload session: \(error)", permanent: false)

@@ -61,7 +61,11 @@ public struct Janitor {
     public func sweep(roots: [CloudrevePath], orphans: Bool = true, now: Date = Date(), skip: (SessionRecord) -> Bool = { _ in false }) throws -> [String] {
         var cancelled: [String] = []
         for session in try staleJournalSessions(now: now) where !skip(session) {
-            try client.cancelUploadSession(id: session.sessionID, uri: session.uri)
+            do {
+                try client.cancelUploadSession(id: session.sessionID, uri: session.uri)
+            } catch CloudreveError.api(-1, _, _, _) where S3Session.parse(session.sessionJSON) != nil {
+                // An S3 session we had completed: nothing left to abort on the storage (§8c).
+            }
             try journal.deleteSession(sessionID: session.sessionID)
             cancelled.append(session.uri)
         }

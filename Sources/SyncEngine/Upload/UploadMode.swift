@@ -1,0 +1,30 @@
+import CloudreveAPI
+import Foundation
+
+/// How the server's storage policy makes crsync upload, as `crsync status` tells it: relay uploads
+/// cannot resume (one request per file, §4), a direct or local policy can. Learned from each new session.
+public enum UploadMode {
+    static let key = "upload_mode"
+
+    /// The line `crsync status` shows for a session of this policy.
+    static func describe(_ session: UploadSession, json: [UInt8]) -> String {
+        let type = session.storagePolicy?.type ?? "local"
+        if session.storagePolicy?.relay == true || (type != "local" && session.chunkSize == 0 && S3Session.parse(json) == nil) {
+            return "relay mode on the '\(type)' policy: each file goes in one request and an interrupted upload starts over; "
+                + "a direct policy (local, s3, ks3, cos) resumes where it stopped"
+        }
+        if let s3 = S3Session.parse(json) {
+            return "straight to the '\(s3.policyType)' storage in parts; an interrupted upload resumes with the parts not yet sent"
+        }
+        return "to the server in chunks ('\(type)' policy); an interrupted upload resumes with the chunks not yet sent"
+    }
+
+    /// Written only when it changes: not one more fsync per file.
+    static func learn(from session: UploadSession, json: [UInt8], journal: Journal) throws {
+        let text = describe(session, json: json)
+        if try journal.setting(key) != text { try journal.setSetting(key, text) }
+    }
+
+    /// What was learned last, if any session was created yet.
+    public static func current(journal: Journal) throws -> String? { try journal.setting(key) }
+}
