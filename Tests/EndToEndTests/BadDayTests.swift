@@ -4,27 +4,8 @@ import XCTest
 
 /// Issue 8, items 1–6: what a bad day must not cost. Each test drives the real binaries and checks what a
 /// user would: what is on the server (and nothing more), the message, the exit code.
-final class BadDayTests: XCTestCase {
-    var scenario: Scenario!
-    var daemon: ChildProcess?
-
-    override func setUpWithError() throws {
-        scenario = try Scenario(serverArguments: ["--chunk-size", "\(64 << 10)"])
-    }
-
-    override func tearDown() {
-        stopDaemon()
-        scenario.tearDown()
-    }
-
-    func stopDaemon() {
-        guard let daemon else { return }
-        daemon.signal(SIGTERM)
-        _ = eventually(timeout: 10) { daemon.hasExited }
-        daemon.signal(SIGKILL)
-        daemon.wait()
-        self.daemon = nil
-    }
+final class BadDayTests: ScenarioTestCase {
+    override var serverArguments: [String] { ["--chunk-size", "\(64 << 10)"] }
 
     func startDaemon(_ local: String, remote: String, deletes: String = "trash", exclude: String = "[]",
                      environment: [String: String] = [:]) throws {

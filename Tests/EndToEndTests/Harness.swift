@@ -249,3 +249,30 @@ func eventually(timeout: TimeInterval, every interval: TimeInterval = 0.1, _ con
     }
     return try condition()
 }
+
+/// A test case with a fresh scenario per test and at most one daemon, both stopped after each test.
+class ScenarioTestCase: XCTestCase {
+    var scenario: Scenario!
+    var daemon: ChildProcess?
+    /// The dev server's arguments for every test of the case.
+    var serverArguments: [String] { [] }
+
+    override func setUpWithError() throws {
+        scenario = try Scenario(serverArguments: serverArguments)
+    }
+
+    override func tearDown() {
+        stopDaemon()
+        scenario.tearDown()
+    }
+
+    /// SIGTERM, then SIGKILL after 10 s; forgets the daemon.
+    func stopDaemon() {
+        guard let daemon else { return }
+        daemon.signal(SIGTERM)
+        _ = eventually(timeout: 10) { daemon.hasExited }
+        daemon.signal(SIGKILL)
+        daemon.wait()
+        self.daemon = nil
+    }
+}

@@ -4,27 +4,8 @@ import XCTest
 
 /// Issue 9: the daemon as a pipeline. One standing pool serves every root, small changes never wait
 /// behind big uploads, work on one path is serialized, and queued work survives kill -9.
-final class PipelineEndToEndTests: XCTestCase {
-    var scenario: Scenario!
-    var daemon: ChildProcess?
-
-    override func setUpWithError() throws {
-        scenario = try Scenario(serverArguments: ["--chunk-size", "\(256 << 10)"])
-    }
-
-    override func tearDown() {
-        stopDaemon()
-        scenario.tearDown()
-    }
-
-    func stopDaemon() {
-        guard let daemon else { return }
-        daemon.signal(SIGTERM)
-        _ = eventually(timeout: 10) { daemon.hasExited }
-        daemon.signal(SIGKILL)
-        daemon.wait()
-        self.daemon = nil
-    }
+final class PipelineEndToEndTests: ScenarioTestCase {
+    override var serverArguments: [String] { ["--chunk-size", "\(256 << 10)"] }
 
     /// A daemon over roots A and B (→ cloudreve://my/A, cloudreve://my/B), waiting for its first pass.
     func startDaemon(workers: Int = 4, quiet: String = "1", environment: [String: String] = [:]) throws -> (a: String, b: String) {

@@ -58,6 +58,8 @@ public final class Daemon: @unchecked Sendable {
     private var pool: UploadPool!
     /// Roots whose sign-in is gone (by key); the daemon stops only when it is every root.
     private var signInLostRoots = Set<String>()
+    /// Roots a worker asked to rescan (by key), taken by the coordinator with the inbox.
+    private var rescanWanted = Set<String>()
 
     /// Set when a root cannot go on (sign-in gone): `run` returns it.
     public var fatalError: CloudreveError? { inbox.lock(); defer { inbox.unlock() }; return fatal }
@@ -79,6 +81,8 @@ public final class Daemon: @unchecked Sendable {
         resumeJournaledWork()
         while !isStopping && fatalError == nil {
             for (index, events) in takeInbox() { handle(events, root: roots[index]) }
+            let wanted = inbox.withLock { () -> Set<String> in defer { rescanWanted = [] }; return rescanWanted }
+            for root in roots where wanted.contains(root.sync.root.key) { root.needsRescan = true }
             let now = Date()
             for root in roots where now >= root.retryAt { step(root, now: now) }
             publishWaiting()
@@ -130,7 +134,19 @@ public final class Daemon: @unchecked Sendable {
     /// Called on a pool worker when one upload is done.
     private func finished(_ finished: UploadPool.Finished) {
         guard let root = roots.first(where: { $0.sync === finished.root }) else { return }
-        logReport(finished.report, root: root, what: nil)
+        // Uploads and failures were logged as they happened (SyncEvents); the rest is logged here. Root
+        // state belongs to the coordinator: a halt only asks it for a rescan.
+        let report = finished.report
+        for conflict in report.conflicts {
+            log.warning("conflict: \(conflict.path) changed on the server; theirs kept, ours uploaded as \(conflict.copy)")
+        }
+        for note in report.notes { log.notice("\(note)") }
+        for warning in report.warnings { log.warning("\(warning)") }
+        if let halted = report.halted {
+            log.error("\(halted)")
+            inbox.withLock { rescanWanted.insert(root.sync.root.key) }  // what was not uploaded is found again
+            wake()
+        }
         if let error = finished.rootError {
             if case .notSignedIn = error {
                 signInLost(error, root: root)
@@ -287,6 +303,7 @@ public final class Daemon: @unchecked Sendable {
     private func moved(from: String, to: String, isDirectory: Bool, root: Root, now: Date) {
         applyRemovals(root.removals.takeAll(), root)  // a removal queued before the move must not hit its new path
         root.tracker.forget(from)
+        root.journaled.remove(Array(from.utf8))
         if pool.cancel(root: root.sync.root.key, under: from) || !root.movesWaiting.isEmpty {
             root.movesWaiting.append((from, to, isDirectory))
             return
