@@ -27,6 +27,8 @@ public struct DevServerConfig {
     public var maxSize: Int64 = 0
     /// Extensions (without dot, any case) the policy denies.
     public var denyExtensions: [String] = []
+    /// Direct-upload policies of this file (`--policy remote|onedrive`, see DirectPolicy.swift).
+    public var direct = DirectPolicyConfig()
     /// Writes one line per request to stderr (method, path without query, HTTP status, code).
     public var logRequests = false
 

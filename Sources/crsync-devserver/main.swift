@@ -59,6 +59,16 @@ struct DevServerCommand: ParsableCommand {
     @Option(name: .customLong("deny-ext"), help: ArgumentHelp("Comma-separated extensions the policy refuses, e.g. exe,bat.", valueName: "list"))
     var denyExtensions = ""
 
+    @Option(help: ArgumentHelp("Direct-upload policy: remote (chunks to the slave node --node) or onedrive (a Graph-style upload URL here).",
+                               valueName: "type"))
+    var policy: String?
+
+    @Option(help: ArgumentHelp("The slave node a --policy remote master hands chunks to.", valueName: "url"))
+    var node: String?
+
+    @Option(help: ArgumentHelp("node: serve /api/v4/slave/upload as a slave node (secret: $CRSYNC_DEVSERVER_NODE_SECRET).", valueName: "role"))
+    var role: String?
+
     func run() throws {
         var config = DevServerConfig(dataDir: dataDir)
         config.host = host
@@ -77,6 +87,7 @@ struct DevServerCommand: ParsableCommand {
         config.denyExtensions = denyExtensions.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty }
         config.logRequests = true
+        try applyDirectOptions(&config)
 
         let server = try DevServer(config: config)
         try server.start()
@@ -94,6 +105,24 @@ struct DevServerCommand: ParsableCommand {
             signalSources.append(source)
         }
         dispatchMain()
+    }
+}
+
+extension DevServerCommand {
+    /// `--policy remote|onedrive`, `--node`, `--role node` (kept apart from the other policies' options).
+    func applyDirectOptions(_ config: inout DevServerConfig) throws {
+        if let secret = ProcessInfo.processInfo.environment["CRSYNC_DEVSERVER_NODE_SECRET"], !secret.isEmpty {
+            config.direct.nodeSecret = secret
+        }
+        if let role {
+            guard role == "node" else { throw ValidationError("--role takes only 'node'") }
+            config.direct.isNode = true
+        }
+        if let policy, ["remote", "onedrive"].contains(policy) {
+            if policy == "remote" && node == nil { throw ValidationError("--policy remote needs --node URL (a crsync-devserver --role node)") }
+            config.direct.policy = policy
+            config.direct.nodeURL = node.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        }
     }
 }
 

@@ -9,6 +9,13 @@ protocol BodyReceiver: AnyObject {
     func finish() -> Reply
     /// The connection went away before the body ended; nothing can be answered.
     func abandon()
+    /// The body is complete: `answer` gets the reply, possibly later and from another thread (a slave
+    /// node waits for its master without holding the event loop). By default, `finish()` at once.
+    func finish(then answer: @escaping (Reply) -> Void)
+}
+
+extension BodyReceiver {
+    func finish(then answer: @escaping (Reply) -> Void) { answer(finish()) }
 }
 
 /// Collects the body, then runs a handler with the whole request (bodies above the limit are

@@ -41,14 +41,23 @@ final class HTTPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .end:
             guard let receiver, let head else { return }
             self.receiver = nil
-            let reply = receiver.finish()
-            if reply.dropConnection {
-                logLine(status: "cut", code: reply.code)
-                context.close(promise: nil)
-                return
+            receiver.finish { reply in
+                if context.eventLoop.inEventLoop {
+                    self.deliver(reply, to: head, context: context)
+                } else {
+                    context.eventLoop.execute { self.deliver(reply, to: head, context: context) }
+                }
             }
-            respond(reply, to: head, context: context)
         }
+    }
+
+    private func deliver(_ reply: Reply, to head: HTTPRequestHead, context: ChannelHandlerContext) {
+        if reply.dropConnection {
+            logLine(status: "cut", code: reply.code)
+            context.close(promise: nil)
+            return
+        }
+        respond(reply, to: head, context: context)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -119,7 +128,9 @@ final class HTTPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// query (download signatures) or headers (tokens).
     private func logLine(status: String, code: Int?) {
         guard let log, let head else { return }
-        let path = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+        var path = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+        // A callback's last segment is the session's callback secret.
+        if path.contains("/callback/"), let slash = path.lastIndex(of: "/") { path = path[...slash] + "…" }
         log("\(head.method.rawValue) \(path) \(status)" + (code.map { " code=\($0)" } ?? ""))
     }
 }

@@ -19,6 +19,7 @@ struct Router {
             }
         }
 
+        if let direct = directReceiver(for: request, store: store) { return direct }
         guard path.hasPrefix("/api/v4/") else { return buffered(request, api: false) { _ in .notFound } }
         let route = String(path.dropFirst("/api/v4/".count))
         let segments = route.split(separator: "/", omittingEmptySubsequences: false).map(String.init)

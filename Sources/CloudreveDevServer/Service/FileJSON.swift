@@ -41,7 +41,7 @@ extension Store {
         if !nameRules.deniedExtensions.isEmpty {
             pairs.append(("denied_suffix", .array(nameRules.deniedExtensions.map { .string($0) })))
         }
-        pairs += [("type", .string("local")), ("max_size", .int(config.maxSize))]
+        pairs += [("type", .string(policyType)), ("max_size", .int(config.maxSize))]
         if version.reportsChunkConcurrency, let concurrency = config.chunkConcurrency { pairs.append(("chunk_concurrency", .int(concurrency))) }
         return .object(pairs)
     }

@@ -42,7 +42,7 @@ extension Store {
             sessionID: sessionID, signedIn: isSignedIn(request))
         sessions[sessionID] = session
         stats.sessionsCreated += 1
-        return .ok(.object([
+        return try .ok(.object([
             ("session_id", .string(session.id)),
             ("upload_id", .string("")),
             ("chunk_size", .int(session.chunkSize)),
@@ -50,7 +50,7 @@ extension Store {
             ("storage_policy", storagePolicyJSON),
             ("uri", .string(session.uri)),
             ("callback_secret", .string(session.callbackSecret)),
-        ]))
+        ] + directUploadFields(session)))
     }
 
     /// The checks, in the documented order, and the placeholder: login (401), existence (40004),
@@ -120,6 +120,7 @@ extension Store {
         tree.setMetadata(node, Array("sys:upload_session_id".utf8), nil)
         tree.setMetadata(node, Array("thumb:disabled".utf8), nil)
         sessions[id] = nil
+        if let session { dropDirectUpload(session) }
         stats.sessionsCancelled += 1
         guard let entityID = node.entityIDs.first(where: { tree.entities[$0]?.uploadSessionID == id }) else {
             return .ok()

@@ -124,9 +124,14 @@ struct FileUploader {
         let current = try session ?? createSession(job, identity: identity)
         var sent: Int64 = 0
         do {
-            sent = try sendChunks(current, job: job)
+            // A direct policy's storage may know better than the journal what arrived, and may need the
+            // client's callback at the end (DirectUploadSteps.swift).
+            sent = try sendChunks(try reconciledWithStorage(current), job: job)
+            try finishOnStorage(current)
         } catch is Completed {
             // A chunk whose reply was lost had completed the file; confirmCompleted checks it.
+        } catch let lost as SessionLost {
+            do { try settle(lost, session: current, job: job) } catch is Completed {}
         }
         return try confirmCompleted(current, job: job, bytesSent: sent)
     }
@@ -180,11 +185,10 @@ struct FileUploader {
                                    chunkCount: ChunkPlan(size: identity.size, chunkSize: session.chunkSize).count,
                                    expires: Date(timeIntervalSince1970: TimeInterval(session.expires)), identity: identity,
                                    createdAt: Date(), acknowledged: [])
-        guard session.uploadsThroughServer else {
+        if case .unsupported(let type) = ChunkRoute(sessionJSON: created.json) {
             try? client.cancelUploadSession(id: session.sessionID, uri: remote.uri)
-            let type = session.storagePolicy?.type ?? "unknown"
-            throw UploadFailure(reason: "the storage policy '\(type)' uploads straight to its provider, which crsync does not support yet; "
-                                + "ask the admin to enable relay mode for it", permanent: true)
+            throw UploadFailure(reason: "the storage policy '\(type)' of \(remote) is not supported yet: it uploads straight to its provider "
+                                + "in a way crsync does not speak; ask the admin to enable relay mode for it", permanent: true)
         }
         // Journaled before the first chunk, so that a crash from here on leaves a session we can finish or cancel.
         try journal.saveSession(record)
@@ -245,7 +249,7 @@ struct FileUploader {
 
     /// How many chunk requests of this session may be in flight.
     private func chunkConcurrency(_ session: SessionRecord, plan: ChunkPlan) -> Int {
-        guard plan.count > 2, !server.version.chunkZeroTruncates else { return 1 }
+        guard plan.count > 2, !server.version.chunkZeroTruncates, ChunkRoute(sessionJSON: session.sessionJSON).allowsParallelChunks else { return 1 }
         let policy = (try? JSONDecoder().decode(UploadSession.self, from: Data(session.sessionJSON)))?.storagePolicy
         return max(1, min(policy?.chunkConcurrency ?? 1, options.chunkConcurrency))
     }
@@ -281,7 +285,8 @@ struct FileUploader {
             let started = Date()
             var bytes: Int64 = 0
             do {
-                try client.uploadChunk(sessionID: session.sessionID, index: index, fd: job.file.fd, offset: offset, length: length,
+                try client.uploadChunk(route: ChunkRoute(sessionJSON: session.sessionJSON), sessionID: session.sessionID, index: index,
+                                       fd: job.file.fd, offset: offset, length: length, total: plan.size,
                                        expectedDuration: throughput.expectedSeconds(for: length)) { n in
                     if index == plan.lastIndex, bytes < length / 2, n >= length / 2 { CrashHook.reached(.lastChunk) }
                     self.control.board.add(job.record.id, n - bytes)
@@ -306,6 +311,9 @@ struct FileUploader {
                     Thread.sleep(forTimeInterval: 1.5)
                 case 40073:
                     throw SessionLost(reason: "the server lost the upload lock (\(error))")
+                case 40071:
+                    // A slave node refused the session's credential (expired with the session, or tampered with).
+                    throw SessionLost(reason: "the storage node refused the upload credential (\(error))")
                 case 40012, 40013:
                     throw SessionLost(reason: "the server disagreed about chunk lengths (\(error))")
                 default:
@@ -386,7 +394,7 @@ struct FileUploader {
 
     private struct Restart: Error { var reason: String }
     private struct Conflict: Error { var theirs: FileInfo }
-    private struct SessionLost: Error { var reason: String }
+    struct SessionLost: Error { var reason: String }
     private struct FileChanged: Error {}
     struct Completed: Error {}
 }

@@ -1,0 +1,57 @@
+import CloudreveAPI
+
+/// The steps a direct-upload policy adds around the chunks (reference §5). A slave node (`remote`) needs
+/// none: it completes the upload inside the last chunk. OneDrive is asked what arrived before anything is
+/// sent, and told by the client's callback when everything did.
+extension FileUploader {
+    /// The session with its acknowledged chunks as the storage reports them, when it can say (OneDrive's
+    /// `nextExpectedRanges`): a range whose reply a crash lost counts as sent, and one the journal has but
+    /// the storage does not goes again, since Graph takes the bytes in order.
+    func reconciledWithStorage(_ session: SessionRecord) throws -> SessionRecord {
+        guard case .oneDrive(let url, _, _) = ChunkRoute(sessionJSON: session.sessionJSON) else { return session }
+        let plan = ChunkPlan(size: session.identity.size, chunkSize: session.chunkSize)
+        let next: Int64?
+        do {
+            next = try client.oneDriveNextExpected(url: url)
+        } catch let error as CloudreveError {
+            throw UploadFailure(reason: "could not ask the OneDrive upload session of \(session.uri) how far it got: \(error)",
+                                permanent: false)
+        }
+        guard let next else {
+            // Gone: after every range arrived Graph has made the item (the callback completes it); otherwise
+            // the session expired or was cancelled.
+            if session.acknowledged.count == plan.count { return session }
+            throw SessionLost(reason: "the OneDrive upload session is gone")
+        }
+        var updated = session
+        updated.acknowledged = plan.acknowledged(upTo: next)
+        for index in updated.acknowledged.subtracting(session.acknowledged).sorted() {
+            try journal.acknowledgeChunk(sessionID: session.sessionID, index: index)
+        }
+        return updated
+    }
+
+    /// After the last chunk: OneDrive's callback, where Cloudreve checks the size and completes the file.
+    func finishOnStorage(_ session: SessionRecord) throws {
+        guard case .oneDrive(_, let id, let secret) = ChunkRoute(sessionJSON: session.sessionJSON) else { return }
+        do {
+            try client.oneDriveCallback(sessionID: id, callbackSecret: secret)
+        } catch let error as CloudreveError where [40011, 40016, 40055].contains(error.code ?? 0) {
+            // Gone (maybe completed by an earlier callback whose reply was lost) or the size disagrees: the
+            // file is checked, then the session is cancelled and the upload starts again.
+            throw SessionLost(reason: "the OneDrive callback was refused (\(error))")
+        } catch let error as CloudreveError {
+            throw UploadFailure(reason: "the OneDrive callback for \(session.uri) failed: \(error)", permanent: false)
+        }
+    }
+}
+
+extension ChunkPlan {
+    /// The chunks that lie wholly before byte `next`, the first one a storage still expects.
+    public func acknowledged(upTo next: Int64) -> Set<Int> {
+        Set((0..<count).filter { index in
+            let (offset, length) = range(of: index)
+            return length > 0 && offset + length <= next
+        })
+    }
+}
