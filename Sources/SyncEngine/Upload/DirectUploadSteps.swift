@@ -31,6 +31,24 @@ extension FileUploader {
         return updated
     }
 
+    /// An empty file on OneDrive, which takes no empty range (Graph's ranges have at least one byte, and
+    /// Cloudreve's web client refuses such files): the session is cancelled and the file written with
+    /// `PUT /file/content`, which works on every policy. Its `updated_at` is then the server's time, which
+    /// the journal's baseline does not depend on. nil for every other file.
+    func uploadedEmptyInstead(_ session: SessionRecord, previous: String?) throws -> Done? {
+        guard session.identity.size == 0, case .oneDrive = ChunkRoute(sessionJSON: session.sessionJSON) else { return nil }
+        try cancel(session)
+        let path = try CloudrevePath(uri: session.uri)
+        do {
+            guard let info = try client.putContent(path, bytes: [], previous: previous) else {
+                throw UploadFailure(reason: "the server did not describe \(path) after writing it", permanent: false)
+            }
+            return Done(remote: RemoteBaseline(completed: info, session: session), identity: session.identity, bytesSent: 0)
+        } catch let error as CloudreveError {
+            throw UploadFailure(reason: "could not write the empty file \(path): \(error)", permanent: error.isPermanentForFile, code: error.code)
+        }
+    }
+
     /// After the last chunk: OneDrive's callback, where Cloudreve checks the size and completes the file.
     func finishOnStorage(_ session: SessionRecord) throws {
         guard case .oneDrive(_, let id, let secret) = ChunkRoute(sessionJSON: session.sessionJSON) else { return }

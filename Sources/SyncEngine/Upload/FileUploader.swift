@@ -122,6 +122,9 @@ struct FileUploader {
             }
         }
         let current = try session ?? createSession(job, identity: identity)
+        if let done = try uploadedEmptyInstead(current, previous: server.version.supportsPrevious ? job.record.remote?.entity : nil) {
+            return done
+        }
         var sent: Int64 = 0
         do {
             // A direct policy's storage may know better than the journal what arrived, and may need the
@@ -374,7 +377,7 @@ struct FileUploader {
     }
 
     /// Cancels on the server (which never cleans up by itself, §4) and forgets the session.
-    private func cancel(_ session: SessionRecord) throws {
+    func cancel(_ session: SessionRecord) throws {
         do {
             try client.cancelUploadSession(id: session.sessionID, uri: session.uri)
         } catch let error as CloudreveError where error.isRetryable {
