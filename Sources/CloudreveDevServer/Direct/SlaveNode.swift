@@ -15,6 +15,9 @@ extension Store {
               let secret = body["callback_secret"]?.stringValue, let master = body["master"]?.stringValue
         else { throw APIError.param() }
         try FileManager.default.createDirectory(atPath: slaveDirectory, withIntermediateDirectories: true)
+        // Sessions that expired unfinished go with their partial files (the master cannot cancel them on
+        // the node once its own copy has expired, §4).
+        for id in Array(direct.slaveSessions.keys) { _ = liveSlaveSession(id) }
         let file = slaveDirectory + "/" + id
         let fd = open(file, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw APIError.io("Failed to create placeholder file") }
