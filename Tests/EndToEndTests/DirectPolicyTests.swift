@@ -187,6 +187,40 @@ final class DirectPolicyTests: XCTestCase {
         XCTAssertEqual(setup.nodeFiles(), [])
     }
 
+    /// The session dies on the node mid-upload (cancelled by someone else): the node answers the next chunk
+    /// at its head and closes without reading the body (or, second round, resets it unanswered, as a
+    /// broken pipe looks). Either way crsync learns what the node said (40011, by an empty request after a
+    /// reset), finds the file not completed, and starts a new session.
+    func testAChunkRefusedByTheNodeMidUploadRestartsTheUpload() throws {
+        for reset in [false, true] {
+            let setup = try RemoteSetup(version: "4.18", masterArguments: ["--chunk-size", "\(1 << 20)"])
+            defer { setup.tearDown() }
+            try setup.node.devPost("/__dev/node", ["reset_refused_chunks": reset])
+            let scenario = setup.scenario
+            let local = scenario.scratch + "/tree"
+            try writeFile(local + "/big.bin", pseudoRandomBytes(12 << 20, seed: 21))
+            let child = try scenario.start(["sync", local, "cloudreve://my/Refused", "--workers", "1", "--bwlimit", "4M"])
+            let client = try scenario.server.client()
+            let target = try CloudrevePath(parsing: "cloudreve://my/Refused/big.bin")
+            var sessionID: String?
+            XCTAssertTrue(try eventually(timeout: 20) {
+                sessionID = try client.fileInfoIfExists(target)?.uploadSessionID
+                let requests = try setup.node.stats().chunkRequests
+                return sessionID != nil && requests >= 2
+            })
+            try client.cancelUploadSession(id: sessionID!, uri: target.uri)
+            let status = child.wait()
+            XCTAssertEqual(status, 0, child.stderr)
+            try assertArrivedWithNothingLeft(scenario, local: local, remote: "cloudreve://my/Refused", "refused mid-upload, reset \(reset)")
+            XCTAssertEqual(try scenario.server.stats().sessionsCreated, 2, "one new session after the refusal")
+            XCTAssertEqual(setup.nodeFiles(), [])
+            let log = setup.node.process.stderr.split(separator: "\n")
+            XCTAssertEqual(log.filter { $0.hasSuffix(" cut code=40011") }.count, reset ? 1 : 0, "\(log)")
+            // One answered 40011: the refusal itself, or after a reset the empty request that reads it.
+            XCTAssertEqual(log.filter { $0.hasSuffix(" 200 code=40011") }.count, 1, "\(log)")
+        }
+    }
+
     func testSessionsCleanCancelsRemoteSessionsOnTheNode() throws {
         let setup = try RemoteSetup(version: "4.18", masterArguments: ["--session-ttl", "4"])
         defer { setup.tearDown() }

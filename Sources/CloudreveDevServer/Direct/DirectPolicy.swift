@@ -22,6 +22,8 @@ struct DirectState {
     var slaveSessions: [String: SlaveSession] = [:]
     /// On a `onedrive` master: how far each Graph-style upload session got.
     var oneDrive: [String: OneDriveSession] = [:]
+    /// On a node (`POST /__dev/node`): a refused chunk's connection is closed without an answer.
+    var resetRefusedChunks = false
 }
 
 /// A slave node's own copy of an upload session (Cloudreve keeps one in the slave's KV).

@@ -3,6 +3,13 @@
 /// `/__onedrive/upload/{session}` (none of them takes a user's token).
 func directReceiver(for request: Request, store: Store) -> BodyReceiver? {
     let segments = request.pathString.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+    if store.config.direct.isNode, request.method == .POST, request.pathString == "/__dev/node" {
+        // Test control: refused chunks get a reset instead of an answer, the worst a real node does.
+        return locked(request, store) { req in
+            store.direct.resetRefusedChunks = (try req.jsonBody())["reset_refused_chunks"]?.boolValue ?? false
+            return .plainJSON(.object([]))
+        }
+    }
     // ["", "api", "v4", "slave", "upload", sid?]
     if store.config.direct.isNode, segments.count >= 5, segments[1] == "api", segments[2] == "v4", segments[3] == "slave",
        segments[4] == "upload" {

@@ -64,19 +64,32 @@ final class SlaveChunkUpload: BodyReceiver {
     private var offset: Int64 = 0
     private var expected: Int64 = 0
     private var received: Int64 = 0
+    private var declaredLength: Int64 = 0
+    private var resetInstead = false
 
     init(store: Store, request: Request, sessionID: String) {
         self.store = store
         self.sessionID = sessionID
         store.sync {
             store.stats.chunkRequests += 1
+            resetInstead = store.direct.resetRefusedChunks
             do { try validate(request) } catch let e as APIError { failure = e } catch { failure = .unclassified }
         }
     }
 
     deinit { if fd >= 0 { close(fd) } }
 
+    /// A refused chunk with a large body is answered at once and its connection closed unread, as a real
+    /// slave does (§8c); the client sees a broken pipe or a reset more often than the answer.
+    var answerAtHead: Reply? {
+        guard let failure, declaredLength > 64 << 10 else { return nil }
+        var reply = Reply.error(failure)
+        reply.dropConnection = resetInstead
+        return reply
+    }
+
     private func validate(_ request: Request) throws {
+        declaredLength = request.declaredBodyLength
         if let refusal = NodeSignature.refusal(request, secret: store.config.direct.nodeSecret, now: store.now.seconds) { throw refusal }
         guard let text = request.queryValue("chunk"), let n = Int(text), n >= 0 else { throw APIError.param() }
         index = n

@@ -24,6 +24,19 @@ final class HTTPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .head(let head):
             self.head = head
             receiver = router.receiver(for: Request(head: head))
+            if let early = receiver?.answerAtHead {
+                receiver = nil
+                if early.dropConnection {
+                    logLine(status: "cut", code: early.code)
+                    context.close(promise: nil)
+                    return
+                }
+                var closing = head
+                closing.headers.replaceOrAdd(name: "Connection", value: "close")
+                self.head = closing
+                respond(early, to: closing, context: context)
+                return
+            }
             // Go answers `Expect: 100-continue` when the handler starts reading; so do we.
             if head.headers[canonicalForm: "Expect"].contains(where: { $0.lowercased() == "100-continue" }) {
                 context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))),

@@ -8,6 +8,7 @@ struct Router {
     func receiver(for request: Request) -> BodyReceiver {
         let path = request.pathString
         let method = request.method
+        if let direct = directReceiver(for: request, store: store) { return direct }
 
         if path.hasPrefix("/__dev/") {
             switch (method, path) {
@@ -19,7 +20,6 @@ struct Router {
             }
         }
 
-        if let direct = directReceiver(for: request, store: store) { return direct }
         guard path.hasPrefix("/api/v4/") else { return buffered(request, api: false) { _ in .notFound } }
         let route = String(path.dropFirst("/api/v4/".count))
         let segments = route.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
