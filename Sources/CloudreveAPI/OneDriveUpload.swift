@@ -32,7 +32,22 @@ extension CloudreveClient {
     /// `POST /callback/onedrive/{id}/{secret}` after the last range: Cloudreve checks the size (40055)
     /// and completes the upload.
     public func oneDriveCallback(sessionID: String, callbackSecret: String) throws {
-        let _: Empty? = try call("POST", "/callback/onedrive/\(sessionID)/\(callbackSecret)", token: nil)
+        let path = "/callback/onedrive/\(sessionID)/\(callbackSecret)"
+        do {
+            let _: Empty? = try call("POST", path, token: nil)
+        } catch let error as CloudreveError {
+            // The secret stays out of every message.
+            let shown = "/callback/onedrive/\(shortSessionID(sessionID))/…"
+            switch error {
+            case .api(let code, let message, _, let tokens): throw CloudreveError.api(code: code, message: message, path: shown, lockTokens: tokens)
+            case .http(let status, _, let snippet): throw CloudreveError.http(status: status, path: shown, snippet: snippet)
+            case .malformed(_, let detail): throw CloudreveError.malformed(path: shown, detail: detail)
+            case .transport(var transport):
+                transport.url = "POST " + api + shown
+                throw CloudreveError.transport(transport)
+            default: throw error
+            }
+        }
     }
 
     private func graphRequest(_ request: HTTPRequest, progress: BodyProgress?) throws -> HTTPResponse {

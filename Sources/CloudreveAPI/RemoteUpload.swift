@@ -8,10 +8,16 @@ import Transport
 extension CloudreveClient {
     func uploadRemoteChunk(url: String, credential: String, index: Int, fd: Int32, offset: Int64, length: Int64,
                            progress: BodyProgress?) throws {
+        var stopped = false
+        let watched: BodyProgress = { sent in
+            let goOn = progress?(sent) ?? true
+            if !goOn { stopped = true }
+            return goOn
+        }
         do {
             try postToNode(url: url, credential: credential, index: index, body: .fileRange(fd: fd, offset: offset, length: length),
-                           progress: progress)
-        } catch CloudreveError.transport(let error) where length > 0 && !error.isLocalReadError && !error.isStall {
+                           progress: watched)
+        } catch CloudreveError.transport(let error) where length > 0 && !stopped && !error.isLocalReadError && !error.isStall {
             // A node that refuses a chunk answers and closes without reading the body, which reaches us as
             // a broken pipe or reset (§8c). An empty request reads what it says: 40013 (the length) means
             // the session and credential are fine, so the failure was the network's and is retried as such.
@@ -50,8 +56,10 @@ extension CloudreveClient {
     }
 }
 
-/// An upload URL with its last segment (the session id) shortened, for messages.
+/// An upload URL for messages: without its query (a Graph upload URL carries its credential there) and
+/// with its last segment (the session id) shortened.
 func nodeURLForMessages(_ url: String) -> String {
-    guard let slash = url.lastIndex(of: "/") else { return url }
-    return String(url[...slash]) + shortSessionID(String(url[url.index(after: slash)...]))
+    let bare = url.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? url
+    guard let slash = bare.lastIndex(of: "/") else { return bare }
+    return String(bare[...slash]) + shortSessionID(String(bare[bare.index(after: slash)...]))
 }

@@ -42,5 +42,7 @@ final class ChunkRouteTests: XCTestCase {
 
     func testUploadURLsAreShortenedInMessages() {
         XCTAssertEqual(nodeURLForMessages("http://n:1/api/v4/slave/upload/0123456789abcdef"), "http://n:1/api/v4/slave/upload/01234567…")
+        XCTAssertEqual(nodeURLForMessages("https://x.sharepoint.com/_api/v2.0/uploadSession?guid=1&tempauth=SECRET"),
+                       "https://x.sharepoint.com/_api/v2.0/uploadSe…", "a Graph URL's query holds its credential")
     }
 }
