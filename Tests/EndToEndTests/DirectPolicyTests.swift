@@ -251,7 +251,7 @@ final class DirectPolicyTests: XCTestCase {
         let expected = try makeTree(at: local, files: 4, chunks: 5)
         // Kills where the journal lags the storage: the range was taken (so Graph expects the next one) but
         // not journaled, or everything was sent but the callback not made.
-        for moment in ["after-reply:2", "after-reply:9", "after-last-ack:1", "after-create:3"] {
+        for moment in ["after-reply:2", "after-reply:9", "after-last-ack:1", "after-create:3", "after-last-reply:1"] {
             let run = try scenario.crsync(["sync", local, "cloudreve://my/OD", "--workers", "1"], environment: ["CRSYNC_CRASH_AT": moment])
             XCTAssertEqual(run.status, 128 + SIGKILL, "\(moment) was not killed: \(run.stderr)")
         }
@@ -259,7 +259,7 @@ final class DirectPolicyTests: XCTestCase {
         XCTAssertEqual(final.status, 0, final.stderr)
         try assertArrivedWithNothingLeft(scenario, local: local, remote: "cloudreve://my/OD", "onedrive")
         let ranges = try scenario.server.stats().chunkRequests
-        print("onedrive: 4 SIGKILLs, \(ranges) range PUTs for \(expected.chunks - expected.empty) ranges")
+        print("onedrive: 5 SIGKILLs, \(ranges) range PUTs for \(expected.chunks - expected.empty) ranges")
         // The empty file goes by PUT /file/content (Graph takes no empty range); every range exactly once,
         // since a resume asks the upload URL what it still expects.
         XCTAssertEqual(ranges, expected.chunks - expected.empty)

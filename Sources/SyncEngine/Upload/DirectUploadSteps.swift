@@ -4,9 +4,9 @@ import CloudreveAPI
 /// none: it completes the upload inside the last chunk. OneDrive is asked what arrived before anything is
 /// sent, and told by the client's callback when everything did.
 extension FileUploader {
-    /// The session with its acknowledged chunks as the storage reports them, when it can say (OneDrive's
-    /// `nextExpectedRanges`): a range whose reply a crash lost counts as sent, and one the journal has but
-    /// the storage does not goes again, since Graph takes the bytes in order.
+    /// A resumed session with its acknowledged chunks as the storage reports them, when it can say
+    /// (OneDrive's `nextExpectedRanges`): a range whose reply a crash lost counts as sent, and one the
+    /// journal has but the storage does not goes again, since Graph takes the bytes in order.
     func reconciledWithStorage(_ session: SessionRecord) throws -> SessionRecord {
         guard case .oneDrive(let url, _, _) = ChunkRoute(sessionJSON: session.sessionJSON) else { return session }
         let plan = ChunkPlan(size: session.identity.size, chunkSize: session.chunkSize)
@@ -18,10 +18,12 @@ extension FileUploader {
                                 permanent: false)
         }
         guard let next else {
-            // Gone: after every range arrived Graph has made the item (the callback completes it); otherwise
-            // the session expired or was cancelled.
-            if session.acknowledged.count == plan.count { return session }
-            throw SessionLost(reason: "the OneDrive upload session is gone")
+            // Gone: Graph made the item once every range arrived (perhaps the last one's reply was lost to a
+            // crash), or the session expired or was cancelled. Nothing can be sent to it either way; the
+            // callback tells which (40055 or 40011 end the session, after a completion check).
+            var all = session
+            all.acknowledged = Set(0..<plan.count)
+            return all
         }
         var updated = session
         updated.acknowledged = plan.acknowledged(upTo: next)

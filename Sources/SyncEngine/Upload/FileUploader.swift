@@ -129,7 +129,7 @@ struct FileUploader {
         do {
             // A direct policy's storage may know better than the journal what arrived, and may need the
             // client's callback at the end (DirectUploadSteps.swift).
-            sent = try sendChunks(try reconciledWithStorage(current), job: job)
+            sent = try sendChunks(session == nil ? current : try reconciledWithStorage(current), job: job)
             try finishOnStorage(current)
         } catch is Completed {
             // A chunk whose reply was lost had completed the file; confirmCompleted checks it.
