@@ -242,6 +242,54 @@ final class DirectPolicyTests: XCTestCase {
         XCTAssertEqual(setup.nodeFiles(), [], "the node dropped the expired session and its partial file")
     }
 
+    // MARK: both
+
+    /// The crash-resume suite's main scenario on each direct policy: SIGKILLs at random moments and at the
+    /// exact moments random timing rarely hits, with uploads slowed by --bwlimit so the kills land mid-file.
+    /// The bytes sent again stay within one chunk per worker per kill, counted where they arrive.
+    func testSigkillsOnRemoteAndOneDriveCostAtMostTheChunksInFlight() throws {
+        for policy in ["remote", "onedrive"] {
+            let setup: RemoteSetup? = policy == "remote" ? try RemoteSetup(version: "4.18") : nil
+            let scenario = try setup?.scenario
+                ?? Scenario(serverArguments: ["--policy", "onedrive", "--chunk-size", "\(DirectPolicyTests.chunk)"])
+            defer { if let setup { setup.tearDown() } else { scenario.tearDown() } }
+            let storage = setup?.node ?? scenario.server
+            let local = scenario.scratch + "/tree"
+            var total: Int64 = 0
+            // 24 MiB at 4 MB/s: more than ten short runs can finish, so every round has work to be killed in.
+            for i in 0..<12 {
+                let size = 8 * DirectPolicyTests.chunk - (i + 1) * 1000
+                try writeFile(local + "/f/file-\(i).bin", pseudoRandomBytes(size, seed: UInt64(70 + i)))
+                total += Int64(size)
+            }
+            let workers = 2
+            let moments = ["after-reply:3", "last-chunk:1", "after-create:2", "after-last-reply:1", "after-last-ack:1"]
+            var generator = SystemRandomNumberGenerator()
+            var kills = 0
+            for round in 0..<10 {
+                var environment: [String: String] = [:]
+                if round % 2 == 0 { environment["CRSYNC_CRASH_AT"] = moments[(round / 2) % moments.count] }
+                let child = try scenario.start(["sync", local, "cloudreve://my/K", "--workers", "\(workers)", "--bwlimit", "4M"],
+                                               environment: environment)
+                if environment.isEmpty {
+                    usleep(UInt32.random(in: 200_000...900_000, using: &generator))
+                    child.signal(SIGKILL)
+                }
+                if child.wait() == 128 + SIGKILL { kills += 1 }
+            }
+            let final = try scenario.sync(local, "cloudreve://my/K", ["--workers", "\(workers)"])
+            XCTAssertEqual(final.status, 0, "\(policy): \(final.stderr)")
+            try assertArrivedWithNothingLeft(scenario, local: local, remote: "cloudreve://my/K", policy)
+            let resent = Int64(try storage.stats().chunkBytes) - total
+            let bound = Int64(kills * workers * DirectPolicyTests.chunk)
+            print("\(policy): \(kills) SIGKILLs, \(resent) bytes sent again (bound \(bound) = kills × workers × chunk size)")
+            XCTAssertGreaterThanOrEqual(kills, 8, "\(policy): most rounds must really be killed mid-upload")
+            XCTAssertGreaterThanOrEqual(resent, 0)
+            XCTAssertLessThanOrEqual(resent, bound, policy)
+            if let setup { XCTAssertEqual(setup.nodeFiles(), [], "a session left on the node") }
+        }
+    }
+
     // MARK: onedrive
 
     func testOneDriveTreeArrivesWholeAndResumesFromNextExpectedRanges() throws {
