@@ -89,6 +89,44 @@ final class DirectPolicyTests: XCTestCase {
         }
     }
 
+    /// The daemon uses the same uploader: files written under a watched root arrive through the node,
+    /// and a SIGKILLed daemon's half-sent file is finished by the next one without re-sending its chunks.
+    func testDaemonUploadsThroughTheNodeAndResumesAfterSIGKILL() throws {
+        let setup = try RemoteSetup(version: "4.18")
+        defer { setup.tearDown() }
+        let scenario = setup.scenario
+        let local = scenario.scratch + "/live"
+        try writeFile(local + "/.ready", Array("ready".utf8))
+        let config = try scenario.writeConfig("""
+            [upload]
+            workers = 1
+            quiet_seconds = 1
+
+            [[sync]]
+            local = "\(local)"
+            remote = "cloudreve://my/Live"
+            """)
+        let first = try scenario.startDaemon(config: config, environment: ["CRSYNC_CRASH_AT": "after-reply:4"])
+        XCTAssertTrue(try eventually(timeout: 20) { try scenario.remoteFile("cloudreve://my/Live/.ready") != nil }, first.stderr)
+        try writeFile(local + "/big.bin", pseudoRandomBytes(8 * DirectPolicyTests.chunk, seed: 31))
+        // .ready took one reply; big.bin's third is the kill.
+        XCTAssertEqual(first.wait(), 128 + SIGKILL, first.stderr)
+        let second = try scenario.startDaemon(config: config)
+        defer {
+            second.signal(SIGTERM)
+            _ = eventually(timeout: 10) { second.hasExited }
+            second.signal(SIGKILL)
+            second.wait()
+        }
+        XCTAssertTrue(try eventually(timeout: 30) {
+            let info = try scenario.remoteFile("cloudreve://my/Live/big.bin")
+            return info?.size == Int64(8 * DirectPolicyTests.chunk) && info?.uploadSessionID == nil
+        }, second.stderr)
+        try assertArrivedWithNothingLeft(scenario, local: local, remote: "cloudreve://my/Live", "daemon")
+        // 1 for .ready, 8 for big.bin, and the one chunk whose reply the kill cut off.
+        XCTAssertEqual(try setup.node.stats().chunkRequests, 1 + 8 + 1)
+    }
+
     func testNodeChecksTheCredentialRefusesCrHeadersAndDropsCancelledSessions() throws {
         let setup = try RemoteSetup(version: "4.18")
         defer { setup.tearDown() }
