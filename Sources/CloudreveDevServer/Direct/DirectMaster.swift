@@ -3,12 +3,13 @@ import Foundation
 /// The master's side of direct uploads: what a session adds for the client, the cancel that reaches the
 /// storage, and the callbacks that complete an upload (reference §5, §8c).
 extension Store {
-    /// `storage_policy.type` as listings and sessions show it.
+    /// `storage_policy.type` as listings and sessions show it. (The s3 branch defines the same property from
+    /// `config.policy`; on a merge keep one, answering "remote" and "onedrive" too.)
     var policyType: String { config.direct.policy ?? "local" }
 
     /// The session fields a direct policy adds (`upload_urls`, `credential`), after opening the
     /// storage-side session: on the node for `remote`, in memory for `onedrive`.
-    func directUploadFields(_ session: UploadSession) throws -> [(String, JSON)] {
+    func remoteOrOneDriveFields(_ session: UploadSession) throws -> [(String, JSON)] {
         switch config.direct.policy {
         case "remote":
             guard let node = config.direct.nodeURL else { throw APIError(50005, "remote policy without a node") }
@@ -35,7 +36,7 @@ extension Store {
 
     /// `DELETE /file/upload` on a live session also drops the storage side (§4): the node's session and
     /// partial file, or the OneDrive upload session.
-    func dropDirectUpload(_ session: UploadSession) {
+    func dropRemoteOrOneDrive(_ session: UploadSession) {
         switch config.direct.policy {
         case "remote":
             guard let node = config.direct.nodeURL else { return }

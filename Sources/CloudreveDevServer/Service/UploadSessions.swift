@@ -50,7 +50,7 @@ extension Store {
             ("storage_policy", storagePolicyJSON),
             ("uri", .string(session.uri)),
             ("callback_secret", .string(session.callbackSecret)),
-        ] + directUploadFields(session)))
+        ] + remoteOrOneDriveFields(session)))
     }
 
     /// The checks, in the documented order, and the placeholder: login (401), existence (40004),
@@ -120,7 +120,7 @@ extension Store {
         tree.setMetadata(node, Array("sys:upload_session_id".utf8), nil)
         tree.setMetadata(node, Array("thumb:disabled".utf8), nil)
         sessions[id] = nil
-        if let session { dropDirectUpload(session) }
+        if let session { dropRemoteOrOneDrive(session) }
         stats.sessionsCancelled += 1
         guard let entityID = node.entityIDs.first(where: { tree.entities[$0]?.uploadSessionID == id }) else {
             return .ok()
