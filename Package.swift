@@ -31,6 +31,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: v5),
         .target(name: "CloudreveDevServer", dependencies: [
+            // Transport (libcurl): a slave node's calls to its master and back (`--policy remote`).
             "Transport",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

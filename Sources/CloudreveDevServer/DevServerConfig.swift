@@ -29,12 +29,15 @@ public struct DevServerConfig {
     public var denyExtensions: [String] = []
     /// The storage policy (reference §5): "local"; "relay" (an s3-type policy with relay on: the whole file
     /// in one request to this server); "s3", "ks3", "cos" (parts straight to the S3-compatible server at `s3Endpoint`);
-    /// any other type name ("qiniu", "upyun", "oss", "obs") is only reported as is, to test the refusal.
+    /// "remote", "onedrive" (see `direct`); any other type name ("qiniu", "upyun", "oss", "obs") is only
+    /// reported as is, to test the refusal.
     public var policy = "local"
     /// The S3-compatible server behind an "s3" policy, e.g. `http://127.0.0.1:5000` (moto in the tests).
     public var s3Endpoint: String? = nil
     public var s3Bucket = "crsync"
 
+    /// Direct-upload policies of this file (`--policy remote|onedrive`, see DirectPolicy.swift).
+    public var direct = DirectPolicyConfig()
     /// Writes one line per request to stderr (method, path without query, HTTP status, code).
     public var logRequests = false
 

@@ -59,7 +59,7 @@ struct DevServerCommand: ParsableCommand {
     @Option(name: .customLong("deny-ext"), help: ArgumentHelp("Comma-separated extensions the policy refuses, e.g. exe,bat.", valueName: "list"))
     var denyExtensions = ""
 
-    @Option(help: "Storage policy: local, relay (an s3 policy in relay mode), s3, ks3, cos (parts to --s3-endpoint); qiniu, upyun, oss, obs are only reported, to test refusals.")
+    @Option(help: "Storage policy: local, relay (an s3 policy in relay mode), s3, ks3, cos (parts to --s3-endpoint), remote (chunks to the slave node --node), onedrive (a Graph-style upload URL here); qiniu, upyun, oss, obs are only reported, to test refusals.")
     var policy = "local"
 
     @Option(name: .customLong("s3-endpoint"), help: ArgumentHelp("The S3-compatible server of --policy s3 (path-style), e.g. http://127.0.0.1:5000.", valueName: "url"))
@@ -68,10 +68,15 @@ struct DevServerCommand: ParsableCommand {
     @Option(name: .customLong("s3-bucket"), help: "The bucket of --policy s3 (created if missing).")
     var s3Bucket = "crsync"
 
+    @Option(help: ArgumentHelp("The slave node a --policy remote master hands chunks to.", valueName: "url"))
+    var node: String?
+
+    @Option(help: ArgumentHelp("node: serve /api/v4/slave/upload as a slave node (secret: $CRSYNC_DEVSERVER_NODE_SECRET).", valueName: "role"))
+    var role: String?
+
     func validate() throws {
-        guard ["local", "relay", "s3", "ks3", "cos", "qiniu", "upyun", "oss", "obs"].contains(policy) else {
-            throw ValidationError("--policy must be one of local, relay, s3, ks3, cos, qiniu, upyun, oss, obs")
-        }
+        let policies = ["local", "relay", "s3", "ks3", "cos", "remote", "onedrive", "qiniu", "upyun", "oss", "obs"]
+        guard policies.contains(policy) else { throw ValidationError("--policy must be one of \(policies.joined(separator: ", "))") }
         if ["s3", "ks3", "cos"].contains(policy) && s3Endpoint == nil { throw ValidationError("--policy \(policy) needs --s3-endpoint URL") }
     }
 
@@ -96,6 +101,7 @@ struct DevServerCommand: ParsableCommand {
         config.s3Endpoint = s3Endpoint
         config.s3Bucket = s3Bucket
         config.logRequests = true
+        try applyDirectOptions(&config)
 
         let server = try DevServer(config: config)
         try server.start()
@@ -113,6 +119,24 @@ struct DevServerCommand: ParsableCommand {
             signalSources.append(source)
         }
         dispatchMain()
+    }
+}
+
+extension DevServerCommand {
+    /// `--policy remote|onedrive`, `--node`, `--role node` (kept apart from the other policies' options).
+    func applyDirectOptions(_ config: inout DevServerConfig) throws {
+        if let secret = ProcessInfo.processInfo.environment["CRSYNC_DEVSERVER_NODE_SECRET"], !secret.isEmpty {
+            config.direct.nodeSecret = secret
+        }
+        if let role {
+            guard role == "node" else { throw ValidationError("--role takes only 'node'") }
+            config.direct.isNode = true
+        }
+        if ["remote", "onedrive"].contains(policy) {
+            if policy == "remote" && node == nil { throw ValidationError("--policy remote needs --node URL (a crsync-devserver --role node)") }
+            config.direct.policy = policy
+            config.direct.nodeURL = node.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        }
     }
 }
 

@@ -30,7 +30,7 @@ struct Sessions: ParsableCommand {
                         shown.insert(upload.sessionID)
                         let owner: String
                         if let ours = upload.ours {
-                            owner = "ours, \(ours.acknowledged.count)/\(ours.chunkCount) chunks acknowledged"
+                            owner = "ours\(policyNote(ours.sessionJSON)), \(ours.acknowledged.count)/\(ours.chunkCount) chunks acknowledged"
                                 + (stale.contains(ours.sessionID) ? ", stale" : ", resumable")
                         } else {
                             owner = upload.age > janitor.sessionTTL ? "orphaned, older than the session lifetime"
@@ -69,6 +69,15 @@ struct Sessions: ParsableCommand {
 }
 
 /// The remote folders to search and the state directory, shared by `sessions` and `sessions clean`.
+/// Where a session's chunks go, when not to the server itself.
+func policyNote(_ sessionJSON: [UInt8]) -> String {
+    switch ChunkRoute(sessionJSON: sessionJSON) {
+    case .remote: return " (slave node)"
+    case .oneDrive: return " (OneDrive)"
+    default: return ""
+    }
+}
+
 struct SessionTargets: ParsableArguments {
     @Argument(help: ArgumentHelp("Remote folders to search (default: every folder crsync has synced to).", valueName: "REMOTE"))
     var remotes: [String] = []

@@ -24,7 +24,7 @@ final class S3PartsTests: XCTestCase {
         XCTAssertTrue(message.contains("'qiniu'"))
         XCTAssertTrue(message.contains("does not support yet"))
         XCTAssertTrue(message.contains("relay mode"))
-        XCTAssertTrue(message.contains("cos, ks3, s3"))
+        XCTAssertTrue(message.contains("cos, ks3, onedrive, remote, s3"))
     }
 
     func testS3SessionParsingKeepsTheMixedKeyStyles() throws {

@@ -9,6 +9,17 @@ protocol BodyReceiver: AnyObject {
     func finish() -> Reply
     /// The connection went away before the body ended; nothing can be answered.
     func abandon()
+    /// The body is complete: `answer` gets the reply, possibly later and from another thread (a slave
+    /// node waits for its master without holding the event loop). By default, `finish()` at once.
+    func finish(then answer: @escaping (Reply) -> Void)
+    /// An answer sent as soon as the head arrives, the body left unread and the connection closed after
+    /// it: what a slave node does with a refused chunk, which the client sees as a broken pipe (§8c).
+    var answerAtHead: Reply? { get }
+}
+
+extension BodyReceiver {
+    func finish(then answer: @escaping (Reply) -> Void) { answer(finish()) }
+    var answerAtHead: Reply? { nil }
 }
 
 /// Collects the body, then runs a handler with the whole request (bodies above the limit are

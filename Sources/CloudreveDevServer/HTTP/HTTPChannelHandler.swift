@@ -24,6 +24,19 @@ final class HTTPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .head(let head):
             self.head = head
             receiver = router.receiver(for: Request(head: head))
+            if let early = receiver?.answerAtHead {
+                receiver = nil
+                if early.dropConnection {
+                    logLine(status: "cut", code: early.code)
+                    context.close(promise: nil)
+                    return
+                }
+                var closing = head
+                closing.headers.replaceOrAdd(name: "Connection", value: "close")
+                self.head = closing
+                respond(early, to: closing, context: context)
+                return
+            }
             // Go answers `Expect: 100-continue` when the handler starts reading; so do we.
             if head.headers[canonicalForm: "Expect"].contains(where: { $0.lowercased() == "100-continue" }) {
                 context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))),
@@ -41,14 +54,23 @@ final class HTTPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .end:
             guard let receiver, let head else { return }
             self.receiver = nil
-            let reply = receiver.finish()
-            if reply.dropConnection {
-                logLine(status: "cut", code: reply.code)
-                context.close(promise: nil)
-                return
+            receiver.finish { reply in
+                if context.eventLoop.inEventLoop {
+                    self.deliver(reply, to: head, context: context)
+                } else {
+                    context.eventLoop.execute { self.deliver(reply, to: head, context: context) }
+                }
             }
-            respond(reply, to: head, context: context)
         }
+    }
+
+    private func deliver(_ reply: Reply, to head: HTTPRequestHead, context: ChannelHandlerContext) {
+        if reply.dropConnection {
+            logLine(status: "cut", code: reply.code)
+            context.close(promise: nil)
+            return
+        }
+        respond(reply, to: head, context: context)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -119,7 +141,9 @@ final class HTTPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// query (download signatures) or headers (tokens).
     private func logLine(status: String, code: Int?) {
         guard let log, let head else { return }
-        let path = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+        var path = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+        // A callback's last segment is the session's callback secret.
+        if path.contains("/callback/"), let slash = path.lastIndex(of: "/") { path = path[...slash] + "…" }
         log("\(head.method.rawValue) \(path) \(status)" + (code.map { " code=\($0)" } ?? ""))
     }
 }

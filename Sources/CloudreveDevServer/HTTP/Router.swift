@@ -8,6 +8,7 @@ struct Router {
     func receiver(for request: Request) -> BodyReceiver {
         let path = request.pathString
         let method = request.method
+        if let direct = directReceiver(for: request, store: store) { return direct }
 
         if path.hasPrefix("/__dev/") {
             switch (method, path) {

@@ -25,8 +25,8 @@ extension Store {
     /// only names (qiniu, upyun, oss, obs) get a URL nobody listens on: a client must refuse them first.
     func directUploadFields(_ session: inout UploadSession) throws -> [(String, JSON)] {
         switch config.policy {
-        case "local", "relay":
-            return []
+        case "local", "relay", "remote", "onedrive":
+            return []  // remote and onedrive: `remoteOrOneDriveFields`
         case "s3", "ks3", "cos":
             // KS3 and COS take the same presigned parts and XML completion; only the callback route differs.
             guard let storage = s3Storage else { throw APIError(-1, "the s3 policy has no endpoint (--s3-endpoint)") }

@@ -31,6 +31,8 @@ final class Store {
     var twoFactorSessions: [String: Timestamp] = [:]
     var stats = Stats()
     var faults = FaultPlan()
+    /// Slave-node and OneDrive-style sessions (DirectPolicy.swift).
+    var direct = DirectState()
     /// Test clock shift (`POST /__dev/clock`), so expiry can be tested without waiting.
     var clockOffsetNanoseconds: Int64 = 0
     var listingCache = ListingCache()

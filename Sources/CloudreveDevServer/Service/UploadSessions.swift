@@ -43,7 +43,7 @@ extension Store {
         let direct = try directUploadFields(&session)   // S3Policy.swift; none for local and relay
         sessions[sessionID] = session
         stats.sessionsCreated += 1
-        return .ok(.object([
+        return try .ok(.object([
             ("session_id", .string(session.id)),
             ("upload_id", .string(session.s3?.uploadID ?? "")),
             ("chunk_size", .int(session.chunkSize)),
@@ -51,7 +51,7 @@ extension Store {
             ("storage_policy", storagePolicyJSON),
             ("uri", .string(session.uri)),
             ("callback_secret", .string(session.callbackSecret)),
-        ] + direct))
+        ] + direct + remoteOrOneDriveFields(session)))
     }
 
     /// The checks, in the documented order, and the placeholder: login (401), existence (40004),
@@ -123,6 +123,7 @@ extension Store {
         tree.setMetadata(node, Array("sys:upload_session_id".utf8), nil)
         tree.setMetadata(node, Array("thumb:disabled".utf8), nil)
         sessions[id] = nil
+        if let session { dropRemoteOrOneDrive(session) }
         stats.sessionsCancelled += 1
         guard let entityID = node.entityIDs.first(where: { tree.entities[$0]?.uploadSessionID == id }) else {
             return try abortStorage(target)

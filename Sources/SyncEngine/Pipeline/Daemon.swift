@@ -144,7 +144,7 @@ public final class Daemon: @unchecked Sendable {
         for warning in report.warnings { log.warning("\(warning)") }
         if let halted = report.halted {
             log.error("\(halted)")
-            inbox.withLock { rescanWanted.insert(root.sync.root.key) }  // what was not uploaded is found again
+            inbox.withLock { _ = rescanWanted.insert(root.sync.root.key) }  // what was not uploaded is found again
             wake()
         }
         if let error = finished.rootError {

@@ -122,15 +122,23 @@ struct FileUploader {
             }
         }
         let current = try session ?? createSession(job, identity: identity)
+        if let done = try uploadedEmptyInstead(current, previous: server.version.supportsPrevious ? job.record.remote?.entity : nil) {
+            return done
+        }
         var sent: Int64 = 0
         do {
             if let s3 = S3Session.parse(current.sessionJSON) {
                 sent = try sendParts(current, s3: s3, job: job)
             } else {
-                sent = try sendChunks(current, job: job)
+                // A direct policy's storage may know better than the journal what arrived, and may need the
+                // client's callback at the end (DirectUploadSteps.swift).
+                sent = try sendChunks(session == nil ? current : try reconciledWithStorage(current), job: job)
+                try finishOnStorage(current)
             }
         } catch is Completed {
             // A chunk whose reply was lost had completed the file; confirmCompleted checks it.
+        } catch let lost as SessionLost {
+            do { try settle(lost, session: current, job: job) } catch is Completed {}
         }
         return try confirmCompleted(current, job: job, bytesSent: sent)
     }
@@ -184,9 +192,9 @@ struct FileUploader {
                                    chunkCount: ChunkPlan(size: identity.size, chunkSize: session.chunkSize).count,
                                    expires: Date(timeIntervalSince1970: TimeInterval(session.expires)), identity: identity,
                                    createdAt: Date(), acknowledged: [])
-        guard session.uploadsThroughServer || S3Session.parse(created.json) != nil else {
+        if case .unsupported(let type) = ChunkRoute(sessionJSON: created.json), S3Session.parse(created.json) == nil {
             try? client.cancelUploadSession(id: session.sessionID, uri: remote.uri)
-            throw UploadFailure(reason: unsupportedPolicyMessage(type: session.storagePolicy?.type ?? "unknown"), permanent: true)
+            throw UploadFailure(reason: unsupportedPolicyMessage(type: type), permanent: true)
         }
         // Journaled before the first chunk, so that a crash from here on leaves a session we can finish or cancel.
         try journal.saveSession(record)
@@ -265,7 +273,7 @@ struct FileUploader {
 
     /// How many chunk requests of this session may be in flight.
     private func chunkConcurrency(_ session: SessionRecord, plan: ChunkPlan) -> Int {
-        guard plan.count > 2, !server.version.chunkZeroTruncates else { return 1 }
+        guard plan.count > 2, !server.version.chunkZeroTruncates, ChunkRoute(sessionJSON: session.sessionJSON).allowsParallelChunks else { return 1 }
         let policy = (try? JSONDecoder().decode(UploadSession.self, from: Data(session.sessionJSON)))?.storagePolicy
         return max(1, min(policy?.chunkConcurrency ?? 1, options.chunkConcurrency))
     }
@@ -301,7 +309,8 @@ struct FileUploader {
             let started = Date()
             var bytes: Int64 = 0
             do {
-                try client.uploadChunk(sessionID: session.sessionID, index: index, fd: job.file.fd, offset: offset, length: length,
+                try client.uploadChunk(route: ChunkRoute(sessionJSON: session.sessionJSON), sessionID: session.sessionID, index: index,
+                                       fd: job.file.fd, offset: offset, length: length, total: plan.size,
                                        expectedDuration: throughput.expectedSeconds(for: length)) { n in
                     if index == plan.lastIndex, bytes < length / 2, n >= length / 2 { CrashHook.reached(.lastChunk) }
                     self.control.board.add(job.record.id, n - bytes)
@@ -326,6 +335,9 @@ struct FileUploader {
                     Thread.sleep(forTimeInterval: 1.5)
                 case 40073:
                     throw SessionLost(reason: "the server lost the upload lock (\(error))")
+                case 40071:
+                    // A slave node refused the session's credential (expired with the session, or tampered with).
+                    throw SessionLost(reason: "the storage node refused the upload credential (\(error))")
                 case 40012, 40013:
                     throw SessionLost(reason: "the server disagreed about chunk lengths (\(error))")
                 default:
@@ -386,7 +398,7 @@ struct FileUploader {
     }
 
     /// Cancels on the server (which never cleans up by itself, §4) and forgets the session.
-    private func cancel(_ session: SessionRecord) throws {
+    func cancel(_ session: SessionRecord) throws {
         do {
             try client.cancelUploadSession(id: session.sessionID, uri: session.uri)
         } catch CloudreveError.api(-1, _, _, _) where S3Session.parse(session.sessionJSON) != nil {
@@ -409,7 +421,7 @@ struct FileUploader {
 
     private struct Restart: Error { var reason: String }
     private struct Conflict: Error { var theirs: FileInfo }
-    private struct SessionLost: Error { var reason: String }
+    struct SessionLost: Error { var reason: String }
     private struct FileChanged: Error {}
     struct Completed: Error {}
 }

@@ -4,7 +4,7 @@ import Foundation
 /// The message for a policy whose flow crsync does not speak: permanent, naming the type, saying what works.
 func unsupportedPolicyMessage(type: String) -> String {
     "the storage policy '\(type)' uploads straight to its provider in a way crsync does not support yet "
-        + "(direct uploads work for \(S3Session.supportedTypes.sorted().joined(separator: ", ")); "
+        + "(direct uploads work for \(S3Session.supportedTypes.union(["remote", "onedrive"]).sorted().joined(separator: ", ")); "
         + "ask the admin to enable relay mode for it, or to give your group a supported policy"
 }
 
