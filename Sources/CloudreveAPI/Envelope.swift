@@ -23,18 +23,29 @@ extension CloudreveClient {
         }
         let transport = transports.take()
         defer { transports.give(transport) }
-        let response: HTTPResponse
-        do {
-            response = try transport.perform(HTTPRequest(method: method, url: url, headers: headers, body: requestBody, timeout: timeout),
-                                             progress: progress)
-        } catch let error as TransportError {
-            // The full address (without the query, which may be long), the session id shortened: the first
-            // thing to check is which server and port were tried.
-            var named = error
-            named.url = method + " " + api + shortenedSessionPath(path)
-            throw CloudreveError.transport(named)
+        var response: HTTPResponse?
+        var attempt = 0
+        while response == nil {
+            do {
+                response = try transport.perform(HTTPRequest(method: method, url: url, headers: headers, body: requestBody, timeout: timeout),
+                                                 progress: progress)
+            } catch let error as TransportError {
+                attempt += 1
+                // A server restarting (or a proxy reconnecting) refuses or drops connections for a few
+                // seconds: a read is asked again, 0.5 to 4 s apart (7.5 s in all), instead of failing the
+                // file. Not the first contact (`/site/ping`), so a wrong address is still named at once.
+                if method == "GET", path != "/site/ping", attempt < 5, retryableConnectionFailure(error.curlCode) {
+                    Thread.sleep(forTimeInterval: 0.5 * Double(1 << (attempt - 1)))
+                    continue
+                }
+                // The full address (without the query, which may be long), the session id shortened: the first
+                // thing to check is which server and port were tried.
+                var named = error
+                named.url = method + " " + api + shortenedSessionPath(path)
+                throw CloudreveError.transport(named)
+            }
         }
-        return try decodeEnvelope(response, path: path, acceptCodes: acceptCodes)
+        return try decodeEnvelope(response!, path: path, acceptCodes: acceptCodes)
     }
 
     func decodeEnvelope<T: Decodable>(_ response: HTTPResponse, path: String, acceptCodes: Set<Int>) throws -> T? {
@@ -75,4 +86,10 @@ struct Empty: Decodable {}
 struct LockConflict: Decodable {
     var path: String?
     var token: String?
+}
+
+/// curl's codes for a connection refused, or closed or reset before a whole answer arrived: what a server
+/// restart looks like from outside. Not a timeout or a stall, which already waited long.
+func retryableConnectionFailure(_ curlCode: Int) -> Bool {
+    [7 /* COULDNT_CONNECT */, 52 /* GOT_NOTHING */, 55 /* SEND_ERROR */, 56 /* RECV_ERROR */].contains(curlCode)
 }

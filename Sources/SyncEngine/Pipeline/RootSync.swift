@@ -372,20 +372,36 @@ public final class RootSync: @unchecked Sendable {
             // A folder is trashed as one item when anything under it was uploaded; a file when it was.
             if records.contains(where: { $0.remote != nil }) { onServer.append(path) }
         }
+        // Paths whose server copy could not be trashed: their records stay, so the next pass tries again.
+        var kept: [[UInt8]] = []
         if root.deletes == .trash, !onServer.isEmpty {
             for batch in stride(from: 0, to: onServer.count, by: 1000).map({ Array(onServer[$0..<min($0 + 1000, onServer.count)]) }) {
                 do {
                     try client.delete(batch.map { root.remote.appending($0) })
                     report.trashed += batch
-                } catch CloudreveError.api(40016, _, _, _) where batch.count == 1 {
-                    // Already gone on the server.
+                } catch let error as CloudreveError where error.code == 40016 || error.code == 40081 || batch.count > 1 {
+                    // One path of the batch is gone already (an answer lost, a crash between two calls) or
+                    // refused: each is settled alone, so one path never blocks every later deletion.
+                    for path in batch {
+                        let remote = root.remote.appending(path)
+                        do {
+                            guard try client.fileInfoIfExists(remote) != nil else { continue }  // gone: nothing to trash
+                            try client.delete([remote])
+                            report.trashed.append(path)
+                        } catch {
+                            report.failed.append((path, "could not move to the server's trash: \(error)"))
+                            kept.append(Array(path.utf8))
+                        }
+                    }
                 } catch {
                     report.failed += batch.map { ($0, "could not move to the server's trash: \(error)") }
-                    return report
+                    kept += batch.map { Array($0.utf8) }
                 }
             }
         }
         for record in forgotten {
+            let path = Array(record.path.utf8)
+            if kept.contains(where: { path == $0 || (path.count > $0.count && path.starts(with: $0 + [0x2f])) }) { continue }
             // Deleted while it uploaded (its worker was stopped first): the placeholder must not stay behind.
             if let session = try journal.session(fileRowID: record.id), (try? client.cancelUploadSession(id: session.sessionID, uri: session.uri)) != nil {
                 try journal.deleteSession(sessionID: session.sessionID)
@@ -432,21 +448,50 @@ public final class RootSync: @unchecked Sendable {
         if server == nil { try prepare() }
         let source = root.remote.appending(from)
         let target = root.remote.appending(to)
+        // A move to another folder and a rename are two calls; between them the server copy is here.
+        let halfway = target.parent.appending(source.name)
+        let halfwayPath = to.split(separator: "/").dropLast().map(String.init) + [source.name]
+        var movedHalfway = source.parent.uri == target.parent.uri
         do {
-            if source.parent.uri != target.parent.uri {
+            if !movedHalfway {
                 try client.createFolder(target.parent)
-                try client.move([source], into: target.parent)
+                try serverStep({ try client.move([source], into: target.parent) },
+                               done: { try client.fileInfoIfExists(halfway) != nil && client.fileInfoIfExists(source) == nil })
+                movedHalfway = true
             }
             if source.name != target.name {
-                try client.rename(target.parent.appending(source.name), to: target.name)
+                try serverStep({ try client.rename(halfway, to: target.name) },
+                               done: { try client.fileInfoIfExists(target) != nil && client.fileInfoIfExists(halfway) == nil })
             }
         } catch let error as CloudreveError {
+            if movedHalfway && source.parent.uri != target.parent.uri {
+                // The server copy is at the halfway name now: the journal follows it, so a later pass trashes
+                // it (deletes = "trash") or forgets it, instead of looking for it where it no longer is.
+                try journal.move(root: root.key, from: from, to: halfwayPath.joined(separator: "/"))
+            }
             events.note("could not move \(from) to \(to) on the server (\(error)); uploading it again instead")
             return false
         }
         for record in atTarget { try journal.forget(fileRowID: record.id) }
         try journal.move(root: root.key, from: from, to: to)
         return true
+    }
+
+    /// One server call of a move or rename: retried when it may pass later, and counted as done when its
+    /// effect is already there (its answer was lost, or a crash came after it).
+    private func serverStep(_ call: () throws -> Void, done: () throws -> Bool) throws {
+        var attempt = 0
+        while true {
+            do {
+                return try call()
+            } catch let error as CloudreveError {
+                if (try? done()) == true { return }
+                attempt += 1
+                guard error.isRetryable, attempt < 3 else { throw error }
+                Thread.sleep(forTimeInterval: backoffDelay(attempt: attempt, base: options.backoffBase, cap: options.backoffCap,
+                                                           random: Double.random(in: 0..<1)))
+            }
+        }
     }
 
     /// Whether `path` or any folder above it is excluded.
