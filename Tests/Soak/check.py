@@ -6,9 +6,10 @@
         exit 0 when the server's cloudreve://my/NAME equals DIR byte for byte (every file downloaded and
         hashed; files the server has and the disk has not are failures too; the trash does not count),
         no upload placeholder is left under it, every file has one current version (a completed primary
-        entity whose size is the file's, no conflict copy), and `PRAGMA integrity_check` of the journal
-        is ok. Otherwise exit 1 and print each failure; with --logs, the crsync log lines naming a
-        failing path are printed too.
+        entity whose size is the file's, no conflict copy), `PRAGMA integrity_check` of the journal is
+        ok, and the journal holds a synced row for each file on disk and none for a file gone from it.
+        Otherwise exit 1 and print each failure; with --logs, the crsync log lines naming a failing path
+        are printed too.
   check.py report  --scratch DIR                  prints the run's figures from the files the soak wrote
 
 The password comes from the environment variable CRSYNC_DEVSERVER_PASSWORD, never from argv.
@@ -192,9 +193,23 @@ def compare(args):
         try:
             db = sqlite3.connect(args.journal)
             result = [r[0] for r in db.execute("PRAGMA integrity_check")]
-            db.close()
             if result != ["ok"]:
                 problems.append((None, f"journal {args.journal}: integrity_check says {result[:5]}"))
+            # Once settled, crsync's journal knows exactly the files on disk, each uploaded: a row for a file
+            # the disk no longer has is a deletion crsync keeps failing to apply (and retries every rescan).
+            rows = db.execute("SELECT path, state, last_error FROM files").fetchall()
+            db.close()
+            stale = [r for r in rows if r[0] not in lfiles]
+            if stale:
+                by_error = {}
+                for path, state, error in stale:
+                    by_error.setdefault((state, error), []).append(path)
+                for (state, error), paths in sorted(by_error.items(), key=lambda kv: -len(kv[1]))[:5]:
+                    problems.append((None, f"journal still holds {len(paths)} row(s) for files gone from the disk, "
+                                     f"state {state}, last error {error!r}, e.g. {paths[:3]}"))
+            for path, state, error in rows:
+                if path in lfiles and state != "synced":
+                    problems.append((path, f"journal says {state} ({error})"))
         except sqlite3.Error as e:
             problems.append((None, f"journal {args.journal}: {e}"))
 

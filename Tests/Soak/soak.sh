@@ -3,9 +3,10 @@
 # crsync-devserver is restarted now and then (sessions and locks lost, files kept), and about 10 % of the
 # requests with a body are cut mid-body by a fault proxy between the two. Then faults and workload stop,
 # crsync is given time to settle, and the checks run: the server's tree equals the disk byte for byte
-# (every file downloaded and hashed), no upload placeholder, one current version per file, and the
-# journal passes `PRAGMA integrity_check`. Prints the faults injected and what was re-sent; exits 1 on
-# any failed check, naming it (and the crsync log lines of each failing path).
+# (every file downloaded and hashed), no upload placeholder, one current version per file, the journal
+# passes `PRAGMA integrity_check` and holds exactly the files on disk, each synced. Prints the faults
+# injected and what was re-sent; exits 1 on any failed check, naming it (and the crsync log lines of each
+# failing path).
 #
 #   Tests/Soak/soak.sh [--minutes N] [--seed S] [--emulate 4.18] [--chunk-size BYTES] [--workers N]
 #                      [--settle SECONDS] [--keep]
@@ -34,7 +35,7 @@ while [ $# -gt 0 ]; do
     --workers) workers="$2"; shift 2 ;;
     --settle) settle="$2"; shift 2 ;;
     --keep) keep=1; shift ;;
-    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "soak: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -219,7 +220,7 @@ while [ $(( $(now_ms) - settle_start )) -lt $(( settle * 1000 )) ]; do
     start_crsync
   fi
   if CRSYNC_DEVSERVER_PASSWORD="$password" python3 "$here/check.py" compare --server "$server_url" --email "$email" \
-       --local "$root" --remote "$remote" --quiet >"$scratch/settle-last.txt" 2>&1; then
+       --local "$root" --remote "$remote" --journal "$state/journal.sqlite" --quiet >"$scratch/settle-last.txt" 2>&1; then
     settled=1
     break
   fi
