@@ -305,6 +305,24 @@ final class BadDayTests: ScenarioTestCase {
         XCTAssertEqual(try scenario.mismatches(local: local, remote: "cloudreve://my/Keep", skipping: { $0 == "x" || $0.hasPrefix("y/") }), [])
         XCTAssertEqual(try scenario.placeholders(under: "cloudreve://my/Keep").map(\.path), [])
     }
+
+    // MARK: One deletion that cannot be done never blocks the others (found by the soak)
+
+    func testADeletionAlreadyDoneOnTheServerDoesNotBlockTheRestOfItsBatch() throws {
+        let local = scenario.scratch + "/batch"
+        for name in ["a.txt", "b.txt", "c.txt"] { try writeFile(local + "/" + name, Array(name.utf8)) }
+        try writeFile(local + "/keep.txt", Array("keep".utf8))
+        XCTAssertEqual(try scenario.sync(local, "cloudreve://my/Batch", ["--deletes", "trash"]).status, 0)
+        // a.txt is gone on the server already (an answer lost, a crash between two calls), then all three go locally.
+        try scenario.server.client().delete([try CloudrevePath(parsing: "cloudreve://my/Batch/a.txt")], permanently: true)
+        for name in ["a.txt", "b.txt", "c.txt"] { XCTAssertEqual(unlink(local + "/" + name), 0) }
+        let pass = try scenario.sync(local, "cloudreve://my/Batch", ["--deletes", "trash"])
+        XCTAssertEqual(pass.status, 0, pass.stdout + pass.stderr)
+        XCTAssertEqual(try scenario.remoteFiles(under: "cloudreve://my/Batch"), ["keep.txt"])
+        let again = try scenario.sync(local, "cloudreve://my/Batch", ["--deletes", "trash"])
+        XCTAssertEqual(again.status, 0, "nothing is left to retry: \(again.stderr)")
+        XCTAssertFalse(again.stderr.contains("trash"), again.stderr)
+    }
 }
 
 extension Scenario {
