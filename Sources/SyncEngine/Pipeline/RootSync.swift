@@ -377,7 +377,8 @@ public final class RootSync: @unchecked Sendable {
         if root.deletes == .trash, !onServer.isEmpty {
             for batch in stride(from: 0, to: onServer.count, by: 1000).map({ Array(onServer[$0..<min($0 + 1000, onServer.count)]) }) {
                 do {
-                    try client.delete(batch.map { root.remote.appending($0) })
+                    // A lost answer is asked again; a batch that partly went is then settled below.
+                    try serverStep({ try client.delete(batch.map { root.remote.appending($0) }) }, done: { false })
                     report.trashed += batch
                 } catch let error as CloudreveError where error.code == 40016 || error.code == 40081 || batch.count > 1 {
                     // One path of the batch is gone already (an answer lost, a crash between two calls) or
@@ -454,7 +455,7 @@ public final class RootSync: @unchecked Sendable {
         var movedHalfway = source.parent.uri == target.parent.uri
         do {
             if !movedHalfway {
-                try client.createFolder(target.parent)
+                try serverStep({ try client.createFolder(target.parent) }, done: { try client.fileInfoIfExists(target.parent)?.isFolder == true })
                 try serverStep({ try client.move([source], into: target.parent) },
                                done: { try client.fileInfoIfExists(halfway) != nil && client.fileInfoIfExists(source) == nil })
                 movedHalfway = true
@@ -477,8 +478,8 @@ public final class RootSync: @unchecked Sendable {
         return true
     }
 
-    /// One server call of a move or rename: retried when it may pass later, and counted as done when its
-    /// effect is already there (its answer was lost, or a crash came after it).
+    /// One server call of a move, rename, folder creation or deletion: retried when it may pass later, and
+    /// counted as done when its effect is already there (its answer was lost, or a crash came after it).
     private func serverStep(_ call: () throws -> Void, done: () throws -> Bool) throws {
         var attempt = 0
         while true {
