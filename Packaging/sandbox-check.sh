@@ -44,6 +44,10 @@ else
     manager=$!
     for _ in $(seq 1 100); do [ -S "$XDG_RUNTIME_DIR/systemd/private" ] && break; sleep 0.1; done
     [ -S "$XDG_RUNTIME_DIR/systemd/private" ] || skip "a private systemd manager did not start"
+    # systemd-run --user talks to the manager over the user bus, whose socket (dbus.socket) the manager
+    # opens a moment after its own: wait for it too, or the first call fails "Failed to connect to bus".
+    for _ in $(seq 1 100); do [ -S "$XDG_RUNTIME_DIR/bus" ] && break; sleep 0.1; done
+    [ -S "$XDG_RUNTIME_DIR/bus" ] || skip "the private systemd manager has no user bus (install dbus-user-session)"
     # Sandboxes hide paths (ProtectKernelLogs= and others) by binding the empty nodes in
     # /run/systemd/inaccessible over them; PID 1 makes those at boot, and a manager running as root
     # looks for them there (226/NAMESPACE without). This manager made a set in its runtime folder.
