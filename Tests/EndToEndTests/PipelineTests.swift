@@ -140,6 +140,8 @@ final class PipelineEndToEndTests: ScenarioTestCase {
         sleep(1)
         try assertServerEqualsDisk(a, "cloudreve://my/A")
         XCTAssertTrue(try trashNames().contains("edited.bin"), "the deleted file's old version goes to the trash")
+        let completions = try scenario.server.stats().completions
+        XCTAssertTrue(completions.values.allSatisfy { $0 == 1 }, "a stopped upload never completes: \(completions)")
     }
 
     func testAFolderMovedWhileAFileInItUploadsIsMovedOnTheServerWithoutResendingTheRest() throws {
@@ -162,6 +164,8 @@ final class PipelineEndToEndTests: ScenarioTestCase {
         let sent = try scenario.server.stats().chunkBytes - before.chunkBytes
         print("folder of 20 uploaded files moved while a 3 MiB file in it uploaded: \(sent) bytes sent after the move began (the big file: \(large))")
         XCTAssertLessThan(sent, 2 * large, "the 20 files already on the server were moved there, not sent again")
+        let completions = try scenario.server.stats().completions
+        XCTAssertTrue(completions.values.allSatisfy { $0 == 1 }, "one version per file: \(completions)")
     }
 
     // MARK: Queued work survives kill -9
