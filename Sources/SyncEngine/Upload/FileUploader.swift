@@ -400,15 +400,11 @@ struct FileUploader {
     /// Cancels on the server (which never cleans up by itself, §4) and forgets the session.
     func cancel(_ session: SessionRecord) throws {
         do {
-            try client.cancelUploadSession(id: session.sessionID, uri: session.uri)
-        } catch CloudreveError.api(-1, _, _, _) where S3Session.parse(session.sessionJSON) != nil {
-            // After our own multipart completion the storage has no upload to abort: the server removed the
-            // placeholder anyway and answers -1 (§8c). Done.
+            try Janitor(client: client, journal: journal).cancel(session)
         } catch let error as CloudreveError where error.isRetryable {
             // Left in the journal: the stale-session sweep cancels it later.
             throw UploadFailure(reason: "could not cancel upload session: \(error)", permanent: false)
         }
-        try journal.deleteSession(sessionID: session.sessionID)
     }
 
     private struct Job {

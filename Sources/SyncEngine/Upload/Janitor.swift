@@ -39,6 +39,19 @@ public struct Janitor {
         }
     }
 
+    /// Cancels a journaled session on the server (which never cleans up by itself, §4) and forgets it. The
+    /// one way every part of crsync gives a session up. Throws, leaving it journaled for the next sweep,
+    /// when the server cannot be asked.
+    public func cancel(_ session: SessionRecord) throws {
+        do {
+            try client.cancelUploadSession(id: session.sessionID, uri: session.uri)
+        } catch CloudreveError.api(-1, _, _, _) where S3Session.parse(session.sessionJSON) != nil {
+            // After our own multipart completion the storage has no upload to abort: the server removed the
+            // placeholder anyway and answers -1 (§8c). Done.
+        }
+        try journal.deleteSession(sessionID: session.sessionID)
+    }
+
     /// Every placeholder under `folder` (a recursive search, §6), with its age and owner.
     public func openUploads(under folder: CloudrevePath, now: Date = Date()) throws -> [OpenUpload] {
         let ours = Dictionary(try journal.sessions().map { ($0.sessionID, $0) }, uniquingKeysWith: { a, _ in a })
@@ -61,12 +74,7 @@ public struct Janitor {
     public func sweep(roots: [CloudrevePath], orphans: Bool = true, now: Date = Date(), skip: (SessionRecord) -> Bool = { _ in false }) throws -> [String] {
         var cancelled: [String] = []
         for session in try staleJournalSessions(now: now) where !skip(session) {
-            do {
-                try client.cancelUploadSession(id: session.sessionID, uri: session.uri)
-            } catch CloudreveError.api(-1, _, _, _) where S3Session.parse(session.sessionJSON) != nil {
-                // An S3 session we had completed: nothing left to abort on the storage (§8c).
-            }
-            try journal.deleteSession(sessionID: session.sessionID)
+            try cancel(session)
             cancelled.append(session.uri)
         }
         guard orphans else { return cancelled }
