@@ -65,3 +65,11 @@ public struct FileRecord: Sendable {
         self.permanentFailure = permanentFailure
     }
 }
+
+/// A file's row as a whole pass needs it to tell whether the file changed (`Journal.scanBaselines`).
+public struct ScanBaseline: Sendable {
+    public var id: Int64
+    public var local: FileIdentity
+    /// Synced: the journaled identity is on the server. Otherwise the file still has work to do.
+    public var synced: Bool
+}

@@ -343,6 +343,10 @@ public final class Daemon: @unchecked Sendable {
                 let key = root.sync.root.key
                 let report = try root.sync.plan(feed: { [pool] queued in pool!.submit(queued, root: root.sync) },
                                                 busy: { [pool] in pool!.isRunning(root: key, under: $0) })
+                // A pass over a large tree peaks at a few hundred bytes per file (the scan and the journal's
+                // rows, side by side); glibc keeps those pages mapped after they are freed unless asked,
+                // and a daemon then idles at its peak for ever.
+                returnFreedMemory()
                 try root.sync.notePassCompleted()
                 logReport(report, root: root, what: "rescan")
                 root.nextRescan = Date().addingTimeInterval(settings.rescanInterval)

@@ -72,23 +72,27 @@ public final class RootSync: @unchecked Sendable {
         report.notes += ownInside.map { "\($0): crsync's own state or configuration, never uploaded" }
         passListings = FolderListings(client: client)
 
-        // What the journal knows, read once: an unchanged file costs no statement of its own.
-        var known: [[UInt8]: FileRecord] = [:]
-        for record in try journal.records(root: root.key) { known[Array(record.path.utf8)] = record }
-        let seen = Set(scan.files.map { Array($0.path.utf8) })
-        var vanished = try known.values.filter { !seen.contains(Array($0.path.utf8)) }.sorted { $0.path < $1.path }.map(settleInterrupted)
-        let changed = scan.files.filter { file in
-            guard let record = known[Array(file.path.utf8)] else { return true }
-            return record.local != file.identity || record.state != .synced
+        // What the journal knows, read once: an unchanged file costs no statement of its own. Each scanned
+        // path takes its row out, so what is left at the end was journaled and is gone from the disk.
+        var known = try journal.scanBaselines(root: root.key)
+        var changed: [ScannedFile] = []
+        var newcomers: [FileRecord] = []
+        for file in scan.files {
+            guard let baseline = known.removeValue(forKey: ExactPath(file.path)) else {
+                changed.append(file)
+                newcomers.append(FileRecord(id: 0, root: root.key, path: file.path, state: .pending, local: file.identity, remote: nil,
+                                            attempts: 0, nextAttemptAt: nil, lastError: nil, permanentFailure: false))
+                continue
+            }
+            if baseline.local != file.identity || !baseline.synced { changed.append(file) }
         }
         report.unchanged += scan.files.count - changed.count
+        var vanished = try known.keys.map(\.path).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            .compactMap { try journal.record(root: root.key, path: $0) }.map(settleInterrupted)
+        known = [:]
 
         // A vanished file whose exact identity (device, inode, size, mtime) reappears under a new name was
         // renamed or moved while nobody watched: moved on the server, nothing sent again.
-        let newcomers = changed.filter { known[Array($0.path.utf8)] == nil }.map {
-            FileRecord(id: 0, root: root.key, path: $0.path, state: .pending, local: $0.identity, remote: nil, attempts: 0,
-                       nextAttemptAt: nil, lastError: nil, permanentFailure: false)
-        }
         for (source, target) in renamesAmong(vanished: vanished, new: newcomers) where try move(from: source.path, to: target.path) {
             vanished.removeAll { $0.id == source.id }
         }

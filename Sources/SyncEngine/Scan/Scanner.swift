@@ -16,7 +16,7 @@ public enum Scanner {
             throw ScanError(root: root, reason: rootReason(errno))
         }
         var walk = Walk(filter: filter)
-        walk.folder(fd, at: [])
+        walk.folder(fd, at: [], components: [])
         return walk.result()
     }
 
@@ -82,8 +82,9 @@ private struct Walk {
     var problems: [(path: [UInt8], reason: String)] = []
     var skipped: [(path: [UInt8], reason: String)] = []
 
-    /// Walks the folder open on `fd` (closing it when done) whose path relative to the root is `path`.
-    mutating func folder(_ fd: Int32, at path: [UInt8]) {
+    /// Walks the folder open on `fd` (closing it when done) whose path relative to the root is `path`, in
+    /// scalars `components` (what the filter matches; left empty when the filter cannot exclude anything).
+    mutating func folder(_ fd: Int32, at path: [UInt8], components: [[Unicode.Scalar]]) {
         defer { close(fd) }
         let names: [[UInt8]]
         switch readNames(fd) {
@@ -102,7 +103,8 @@ private struct Walk {
                 continue
             }
             let kind = info.st_mode & S_IFMT
-            if filter.excludes(String(decoding: child, as: UTF8.self), isDirectory: kind == S_IFDIR) { continue }
+            // This folder was entered, so it is included: only the entry's own verdict is left.
+            if filter.excludesEntry(parent: components, name: name, path: child, isDirectory: kind == S_IFDIR) { continue }
             switch Scanner.classify(name: name, mode: info.st_mode) {
             case .file:
                 // lstat needs no read permission on the file; the upload will. Catch it here, with a reason.
@@ -116,7 +118,8 @@ private struct Walk {
                 if childFD < 0 {
                     problems.append((child, Scanner.reason(errno, cannot: "list this folder")))
                 } else {
-                    folder(childFD, at: child)
+                    folder(childFD, at: child,
+                           components: filter.isEmpty ? [] : components + [Array(String(decoding: name, as: UTF8.self).unicodeScalars)])
                 }
             case .skipped(let reason):
                 skipped.append((child, reason))

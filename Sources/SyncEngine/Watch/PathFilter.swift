@@ -57,6 +57,20 @@ public struct PathFilter: Sendable {
         return verdict(components, isDirectory: isDirectory)
     }
 
+    /// `excludes` for an entry of a folder that is itself known to be included, as in a walk that never
+    /// enters an excluded folder: only the entry's own verdict is left to find. `parent` holds the folder's
+    /// path components, `path` the entry's whole relative path as bytes.
+    func excludesEntry(parent: [[Unicode.Scalar]], name: [UInt8], path: [UInt8], isDirectory: Bool) -> Bool {
+        for own in protected where path.starts(with: own) {
+            if path.count == own.count || path[own.count] == PathBytes.slash { return true }
+        }
+        if patterns.isEmpty { return false }
+        return verdict(parent + [Array(String(decoding: name, as: UTF8.self).unicodeScalars)], isDirectory: isDirectory)
+    }
+
+    /// Whether any pattern can exclude anything: a walk skips building scalar paths when none can.
+    var isEmpty: Bool { patterns.isEmpty && protected.isEmpty }
+
     /// This filter, also excluding `relativePaths` and everything under them, whatever the patterns say.
     public func protecting(_ relativePaths: [String]) -> PathFilter {
         var copy = self

@@ -76,6 +76,12 @@ struct PathFilterPattern: Sendable {
     /// Whether the pattern names the path whose components are `components`.
     func matches(_ components: [[Unicode.Scalar]], isDirectory: Bool) -> Bool {
         if directoryOnly && !isDirectory { return false }
+        // The common shape ("*.swp", "node_modules"): a name at any depth. Only the last component can
+        // match it; the general matcher would try every depth to find that out.
+        if segments.count == 2, segments[0] == .anyDirectories, case .glob(let tokens) = segments[1] {
+            guard let last = components.last else { return false }
+            return Self.glob(tokens[...], last[...])
+        }
         return Self.match(segments[...], components[...])
     }
 
