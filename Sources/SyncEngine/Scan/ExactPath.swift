@@ -15,16 +15,19 @@ public struct ExactPath: Hashable, Sendable {
     }
 
     public static func == (a: ExactPath, b: ExactPath) -> Bool {
-        var left = a.path, right = b.path
-        return left.withUTF8 { x in
-            right.withUTF8 { y in
+        // Reading the storage in place: copying the strings to call the mutating `withUTF8` cost a retain
+        // and a release per comparison, a tenth of a million-file pass.
+        let equal = a.path.utf8.withContiguousStorageIfAvailable { x in
+            b.path.utf8.withContiguousStorageIfAvailable { y in
                 x.count == y.count && (x.count == 0 || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0)
             }
         }
+        return (equal ?? nil) ?? a.path.utf8.elementsEqual(b.path.utf8)
     }
 
     public func hash(into hasher: inout Hasher) {
-        var path = path
-        path.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+        if path.utf8.withContiguousStorageIfAvailable({ hasher.combine(bytes: UnsafeRawBufferPointer($0)) }) == nil {
+            hasher.combine(bytes: UnsafeRawBufferPointer(ContiguousArray(path.utf8).withUnsafeBufferPointer { $0 }))
+        }
     }
 }
