@@ -39,13 +39,13 @@ public func providerCompletion(status: Int, body: [UInt8]) -> ProviderCompletion
             let msg = (json?["msg"] as? String) ?? ""
             return code == 0 ? .done : .callbackFailed("Cloudreve's callback answered code \(code)\(msg.isEmpty ? "" : " \(msg)")")
         }
-        if let xmlCode { return .refused("HTTP \(status) \(xmlCode)") }
-        return .askFile
+        // A 200 with an S3 `<Error>` (S3 may fail a completion so, e.g. InternalError) is classified below.
+        if xmlCode == nil { return .askFile }
     }
     let code = xmlCode ?? jsonCode ?? ""
     let what = "HTTP \(status)\(code.isEmpty ? "" : " \(code)")\(message.isEmpty ? "" : " (\(message))")"
     if code == "NoSuchUpload" || status == 404 { return .uploadGone }
-    if status >= 500 || status == 408 || status == 429 || code == "SlowDown" { return .retry(what) }
+    if status >= 500 || status == 408 || status == 429 || code == "SlowDown" || code == "InternalError" { return .retry(what) }
     return .refused(what)
 }
 
