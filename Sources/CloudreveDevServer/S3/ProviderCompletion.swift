@@ -40,14 +40,8 @@ extension Store {
         if let expiry = request.queryValue("Expires").flatMap(Int64.init), expiry < now.nanoseconds / 1_000_000_000 {
             return providerError(type, 403, "AccessDenied", "Request has expired.")
         }
-        // Signed headers: another value (or none) is a signature mismatch on the real storage.
-        var signed = [("Content-Type", "application/octet-stream")]
-        if type == "oss" { signed += [("x-oss-forbid-overwrite", "true"), ("x-oss-complete-all", "yes")] }
-        for (name, value) in signed where request.headers.first(name: name) != value {
-            return providerError(type, 403, "SignatureDoesNotMatch", "\(name) must be \(value): the URL was signed with it.")
-        }
-        if type == "oss", !request.body.isEmpty {
-            return providerError(type, 400, "InvalidArgument", "x-oss-complete-all requires an empty body.")
+        if let refusal = Store.providerRefusal(type: type, header: { request.headers.first(name: $0) }, bodyIsEmpty: request.body.isEmpty) {
+            return providerError(type, refusal.status, refusal.code, refusal.message)
         }
         do {
             guard let held = try storage.parts(key: key, uploadID: uploadID) else {
@@ -119,6 +113,20 @@ extension Store {
         }
         guard case .bytes(let ok) = Reply.ok().body else { return (200, []) }
         return (200, ok)
+    }
+
+    /// What the provider refuses before it completes anything (pure): a signed header missing or different
+    /// (the completion URL signs Content-Type, and for OSS both x-oss-* headers), or a body with OSS's
+    /// complete-all.
+    static func providerRefusal(type: String, header: (String) -> String?, bodyIsEmpty: Bool)
+        -> (status: Int, code: String, message: String)? {
+        var signed = [("Content-Type", "application/octet-stream")]
+        if type == "oss" { signed += [("x-oss-forbid-overwrite", "true"), ("x-oss-complete-all", "yes")] }
+        for (name, value) in signed where header(name) != value {
+            return (403, "SignatureDoesNotMatch", "\(name) must be \(value): the URL was signed with it.")
+        }
+        if type == "oss", !bodyIsEmpty { return (400, "InvalidArgument", "x-oss-complete-all requires an empty body.") }
+        return nil
     }
 
     /// An error answer in the provider's own form: OSS answers XML; OBS, for callback failures, a JSON
