@@ -28,9 +28,9 @@ public struct S3Session: Decodable, Sendable {
         policyType = try c.decodeIfPresent(Policy.self, forKey: .storagePolicy)?.type ?? ""
     }
 
-    /// Policy types whose flow crsync speaks: presigned part PUTs, an XML completion, then Cloudreve's GET
-    /// callback. OSS (completion by headers, OSS calls back) and OBS (OBS calls back) are not done yet.
-    public static let supportedTypes: Set<String> = ["s3", "ks3", "cos"]
+    /// Policy types whose flow crsync speaks: presigned part PUTs, then the completion; then Cloudreve's GET
+    /// callback (s3, ks3, cos), or the storage calls Cloudreve itself (oss, obs). What differs: `S3Flavor`.
+    public static let supportedTypes: Set<String> = ["s3", "ks3", "cos", "oss", "obs"]
 
     /// The session JSON as an S3-family session, or nil when it is not one crsync can drive.
     public static func parse(_ json: [UInt8]) -> S3Session? {
@@ -75,10 +75,13 @@ public func withoutQuery(_ url: String) -> String { String(url.split(separator: 
 
 extension CloudreveClient {
     /// `PUT upload_urls[i]`: one part, exactly `length` bytes (Content-Length is signed). No Authorization
-    /// header: the URL carries its signature. Returns the part's ETag, as given.
-    public func putPart(url: String, fd: Int32, offset: Int64, length: Int64, progress: BodyProgress? = nil) throws -> String {
-        let response = try storageRequest(HTTPRequest(method: "PUT", url: url, body: .fileRange(fd: fd, offset: offset, length: length),
-                                                      timeout: 0), progress: progress)
+    /// header: the URL carries its signature. `contentType` when the URL signs one (OSS, OBS: `S3Flavor`).
+    /// Returns the part's ETag, as given.
+    public func putPart(url: String, fd: Int32, offset: Int64, length: Int64, contentType: String? = nil,
+                        progress: BodyProgress? = nil) throws -> String {
+        let response = try storageRequest(HTTPRequest(method: "PUT", url: url, headers: contentType.map { [("Content-Type", $0)] } ?? [],
+                                                      body: .fileRange(fd: fd, offset: offset, length: length), timeout: 0),
+                                          progress: progress)
         guard let etag = response.headers["etag"], !etag.isEmpty else {
             throw CloudreveError.malformed(path: withoutQuery(url), detail: "the storage accepted a part but sent no ETag")
         }
@@ -86,12 +89,10 @@ extension CloudreveClient {
     }
 
     /// `POST completeURL` with the parts XML. A storage may answer 200 with an `<Error>` body; that is a failure too.
-    /// COS gets `x-cos-forbid-overwrite: true`, as Cloudreve's web client sends (§5).
+    /// Headers per `S3Flavor` (COS gets `x-cos-forbid-overwrite: true`, as Cloudreve's web client sends, §5).
     public func completeMultipart(url: String, etags: [Int: String], policyType: String = "s3") throws {
         let body = Array(completeMultipartXML(etags).utf8)
-        var headers = [("Content-Type", "application/xml")]
-        if policyType == "cos" { headers.append(("x-cos-forbid-overwrite", "true")) }
-        let response = try storageRequest(HTTPRequest(method: "POST", url: url, headers: headers,
+        let response = try storageRequest(HTTPRequest(method: "POST", url: url, headers: S3Flavor.of(policyType).completionHeaders,
                                                       body: .bytes(body), timeout: 120))
         if let code = storageErrorCode(response.body) {
             throw StorageError(status: response.status, code: code, url: withoutQuery(url))

@@ -28,9 +28,9 @@ public struct DevServerConfig {
     /// Extensions (without dot, any case) the policy denies.
     public var denyExtensions: [String] = []
     /// The storage policy (reference §5): "local"; "relay" (an s3-type policy with relay on: the whole file
-    /// in one request to this server); "s3", "ks3", "cos" (parts straight to the S3-compatible server at `s3Endpoint`);
-    /// "remote", "onedrive" (see `direct`); any other type name ("qiniu", "upyun", "oss", "obs") is only
-    /// reported as is, to test the refusal.
+    /// in one request to this server); "s3", "ks3", "cos", "oss", "obs" (parts straight to the S3-compatible
+    /// server at `s3Endpoint`; oss and obs complete through S3/ProviderCompletion.swift); "remote", "onedrive"
+    /// (see `direct`); any other type name ("qiniu", "upyun") is only reported as is, to test the refusal.
     public var policy = "local"
     /// The S3-compatible server behind an "s3" policy, e.g. `http://127.0.0.1:5000` (moto in the tests).
     public var s3Endpoint: String? = nil

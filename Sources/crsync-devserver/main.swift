@@ -59,7 +59,7 @@ struct DevServerCommand: ParsableCommand {
     @Option(name: .customLong("deny-ext"), help: ArgumentHelp("Comma-separated extensions the policy refuses, e.g. exe,bat.", valueName: "list"))
     var denyExtensions = ""
 
-    @Option(help: "Storage policy: local, relay (an s3 policy in relay mode), s3, ks3, cos (parts to --s3-endpoint), remote (chunks to the slave node --node), onedrive (a Graph-style upload URL here); qiniu, upyun, oss, obs are only reported, to test refusals.")
+    @Option(help: "Storage policy: local, relay (an s3 policy in relay mode), s3, ks3, cos, oss, obs (parts to --s3-endpoint; oss and obs complete through a route here that stands in for the provider calling Cloudreve back), remote (chunks to the slave node --node), onedrive (a Graph-style upload URL here); qiniu, upyun are only reported, to test refusals.")
     var policy = "local"
 
     @Option(name: .customLong("s3-endpoint"), help: ArgumentHelp("The S3-compatible server of --policy s3 (path-style), e.g. http://127.0.0.1:5000.", valueName: "url"))
@@ -77,7 +77,7 @@ struct DevServerCommand: ParsableCommand {
     func validate() throws {
         let policies = ["local", "relay", "s3", "ks3", "cos", "remote", "onedrive", "qiniu", "upyun", "oss", "obs"]
         guard policies.contains(policy) else { throw ValidationError("--policy must be one of \(policies.joined(separator: ", "))") }
-        if ["s3", "ks3", "cos"].contains(policy) && s3Endpoint == nil { throw ValidationError("--policy \(policy) needs --s3-endpoint URL") }
+        if ["s3", "ks3", "cos", "oss", "obs"].contains(policy) && s3Endpoint == nil { throw ValidationError("--policy \(policy) needs --s3-endpoint URL") }
     }
 
     func run() throws {

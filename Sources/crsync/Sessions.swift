@@ -74,7 +74,7 @@ func policyNote(_ sessionJSON: [UInt8]) -> String {
     switch ChunkRoute(sessionJSON: sessionJSON) {
     case .remote: return " (slave node)"
     case .oneDrive: return " (OneDrive)"
-    default: return ""
+    default: return S3Session.parse(sessionJSON).map { " (\($0.policyType) bucket)" } ?? ""
     }
 }
 

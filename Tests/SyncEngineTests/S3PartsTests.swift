@@ -24,7 +24,7 @@ final class S3PartsTests: XCTestCase {
         XCTAssertTrue(message.contains("'qiniu'"))
         XCTAssertTrue(message.contains("does not support yet"))
         XCTAssertTrue(message.contains("relay mode"))
-        XCTAssertTrue(message.contains("cos, ks3, onedrive, remote, s3"))
+        XCTAssertTrue(message.contains("cos, ks3, obs, onedrive, oss, remote, s3"))
     }
 
     func testS3SessionParsingKeepsTheMixedKeyStyles() throws {
@@ -37,7 +37,9 @@ final class S3PartsTests: XCTestCase {
         XCTAssertEqual(session.uploadID, "up")
         XCTAssertEqual(session.completeURL, "http://s3/b/k?uploadId=up")
         XCTAssertEqual(session.callbackSecret, "sec")
-        XCTAssertNil(S3Session.parse(Array(String(decoding: json, as: UTF8.self).replacingOccurrences(of: "\"s3\"", with: "\"oss\"").utf8)))
+        XCTAssertNil(S3Session.parse(Array(String(decoding: json, as: UTF8.self).replacingOccurrences(of: "\"s3\"", with: "\"qiniu\"").utf8)))
+        XCTAssertEqual(S3Session.parse(Array(String(decoding: json, as: UTF8.self).replacingOccurrences(of: "\"s3\"", with: "\"oss\"").utf8))?
+            .policyType, "oss")
         XCTAssertNil(S3Session.parse(Array(#"{"session_id":"x","chunk_size":0,"expires":1,"uri":"u","storage_policy":{"type":"local"}}"#.utf8)))
     }
 
@@ -45,6 +47,14 @@ final class S3PartsTests: XCTestCase {
         XCTAssertEqual(completeMultipartXML([1: "\"b\"", 0: "\"a\""]),
                        "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>&quot;a&quot;</ETag></Part>"
                        + "<Part><PartNumber>2</PartNumber><ETag>&quot;b&quot;</ETag></Part></CompleteMultipartUpload>")
+    }
+
+    /// OSS or OBS assembled the object but Cloudreve's callback failed: the message says what happened, where,
+    /// and what the user can do about it.
+    func testCallbackFailureMessageSaysWhatToDo() {
+        let message = callbackFailedMessage(storage: "the 'oss' storage", uri: "cloudreve://my/a.bin", detail: "CallbackFailed: Error status : -1.")
+        XCTAssertTrue(message.contains("'oss'") && message.contains("cloudreve://my/a.bin") && message.contains("Error status : -1."), message)
+        XCTAssertTrue(message.contains("next pass") && message.contains("site URL") && message.contains("relay mode"), message)
     }
 
     func testPartETagsSurviveReopeningTheJournal() throws {

@@ -9,6 +9,11 @@ struct Router {
         let path = request.pathString
         let method = request.method
         if let direct = directReceiver(for: request, store: store) { return direct }
+        if method == .POST, path == "/__provider/oss/complete" || path == "/__provider/obs/complete" {
+            // The stand-in for OSS's and OBS's own completion and callback (S3/ProviderCompletion.swift).
+            let type = String(path.split(separator: "/")[1])
+            return buffered(request, api: false) { req in store.providerCompletion(req, type: type) }
+        }
 
         if path.hasPrefix("/__dev/") {
             switch (method, path) {

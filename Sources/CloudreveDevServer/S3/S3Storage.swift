@@ -51,12 +51,16 @@ struct S3Storage {
         return id
     }
 
-    /// `upload_urls`: one presigned PUT per part, its exact length signed.
-    func partURLs(key: String, uploadID: String, lengths: [Int64], expires: Int, now: Date) -> [String] {
+    /// `upload_urls`: one presigned PUT per part, its exact length signed (S3, OBS), and the Content-Type
+    /// where the policy's driver signs one (OSS, OBS sign `application/octet-stream`).
+    func partURLs(key: String, uploadID: String, lengths: [Int64], expires: Int, now: Date, signsLength: Bool = true,
+                  contentType: String? = nil) -> [String] {
         lengths.enumerated().map { index, length in
-            signer.presign(method: "PUT", scheme: scheme, host: host, path: objectPath(key),
-                           query: [("partNumber", String(index + 1)), ("uploadId", uploadID)],
-                           headers: [("content-length", String(length))], expires: expires, date: now)
+            var headers = signsLength ? [("content-length", String(length))] : []
+            if let contentType { headers.append(("content-type", contentType)) }
+            return signer.presign(method: "PUT", scheme: scheme, host: host, path: objectPath(key),
+                                  query: [("partNumber", String(index + 1)), ("uploadId", uploadID)],
+                                  headers: headers, expires: expires, date: now)
         }
     }
 
@@ -66,8 +70,8 @@ struct S3Storage {
                        expires: expires, date: now)
     }
 
-    /// `ListParts`: the sizes of the parts the storage holds, by part number; nil when the upload is gone.
-    func partSizes(key: String, uploadID: String) throws -> [Int: Int64]? {
+    /// `ListParts`: size and ETag of each part the storage holds, by part number; nil when the upload is gone.
+    func parts(key: String, uploadID: String) throws -> [Int: (size: Int64, etag: String)]? {
         let response: HTTPResponse
         do {
             response = try request("GET", url(key, "?uploadId=\(SigV4.encode(uploadID))"))
@@ -75,14 +79,22 @@ struct S3Storage {
             return nil
         }
         let text = String(decoding: response.body, as: UTF8.self)
-        var sizes: [Int: Int64] = [:]
+        var parts: [Int: (size: Int64, etag: String)] = [:]
         for part in text.components(separatedBy: "<Part>").dropFirst() {
             let bytes = Array(part.utf8)
             if let n = S3Storage.tag("PartNumber", in: bytes).flatMap(Int.init), let size = S3Storage.tag("Size", in: bytes).flatMap(Int64.init) {
-                sizes[n] = size
+                parts[n] = (size, S3Storage.tag("ETag", in: bytes) ?? "")
             }
         }
-        return sizes
+        return parts
+    }
+
+    /// `CompleteMultipartUpload` as the bucket's owner, with the parts' ETags as listed (entities kept).
+    func complete(key: String, uploadID: String, etags: [Int: String]) throws {
+        let body = "<CompleteMultipartUpload>" + etags.sorted { $0.key < $1.key }
+            .map { "<Part><PartNumber>\($0.key)</PartNumber><ETag>\($0.value)</ETag></Part>" }.joined() + "</CompleteMultipartUpload>"
+        let response = try request("POST", url(key, "?uploadId=\(SigV4.encode(uploadID))"), body: Array(body.utf8))
+        if let code = S3Storage.tag("Code", in: response.body) { throw Failure(status: response.status, code: code) }
     }
 
     /// The object's size (from `ListObjectsV2`, as a HEAD would), nil when it does not exist: the multipart

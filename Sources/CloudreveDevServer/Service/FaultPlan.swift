@@ -19,6 +19,9 @@ struct FaultPlan {
     var minus1Rate = 0.0
     var ioErrorRate = 0.0
     var delayMilliseconds = 0
+    /// OSS and OBS completions (ProviderCompletion.swift) whose callback to Cloudreve cannot connect, as
+    /// when the site URL is not reachable from the storage: the storage answers 203 CallbackFailed.
+    var callbackUnreachable = false
     var next: [Fault] = []
     private var random = SplitMix64(seed: 0)
 
@@ -30,6 +33,7 @@ struct FaultPlan {
         minus1Rate = json["minus1_rate"].flatMap(FaultPlan.double) ?? 0
         ioErrorRate = json["io_error_rate"].flatMap(FaultPlan.double) ?? 0
         delayMilliseconds = Int(json["delay_ms"]?.int64Value ?? 0)
+        callbackUnreachable = json["callback_unreachable"]?.boolValue ?? false
         random = SplitMix64(seed: UInt64(bitPattern: json["seed"]?.int64Value ?? 0))
         for item in json["next"]?.arrayValue ?? [] {
             switch item["kind"]?.stringValue {

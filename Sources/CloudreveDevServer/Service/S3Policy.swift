@@ -21,14 +21,15 @@ extension Store {
 
     var s3Storage: S3Storage? { config.s3Endpoint.map { S3Storage(endpoint: $0, bucket: config.s3Bucket) } }
 
-    /// The session fields of a direct policy; creates the multipart upload for "s3". Types the dev server
-    /// only names (qiniu, upyun, oss, obs) get a URL nobody listens on: a client must refuse them first.
+    /// The session fields of a direct policy; creates the multipart upload for the S3 family. Types the dev
+    /// server only names (qiniu, upyun) get a URL nobody listens on: a client must refuse them first.
     func directUploadFields(_ session: inout UploadSession) throws -> [(String, JSON)] {
         switch config.policy {
         case "local", "relay", "remote", "onedrive":
             return []  // remote and onedrive: `remoteOrOneDriveFields`
-        case "s3", "ks3", "cos":
+        case "s3", "ks3", "cos", "oss", "obs":
             // KS3 and COS take the same presigned parts and XML completion; only the callback route differs.
+            // OSS and OBS differ in what their URLs sign and in their completion (ProviderCompletion.swift).
             guard let storage = s3Storage else { throw APIError(-1, "the s3 policy has no endpoint (--s3-endpoint)") }
             let key = "uploads/\(session.id)/\(String(decoding: session.path.last ?? [], as: UTF8.self))"
             let uploadID: String
@@ -42,6 +43,9 @@ extension Store {
             let lengths = (0..<plan.chunkCount).map { plan.expectedLength($0) }
             // Signed for the session's lifetime less one second, as Cloudreve does (§8c).
             let expires = max(1, config.sessionTTL - 1)
+            if config.policy == "oss" || config.policy == "obs" {
+                return providerCallbackFields(session, storage: storage, lengths: lengths, expires: expires)
+            }
             return [("upload_urls", .array(storage.partURLs(key: key, uploadID: uploadID, lengths: lengths, expires: expires, now: Date())
                         .map { .string($0) })),
                     ("completeURL", .string(storage.completeURL(key: key, uploadID: uploadID, expires: expires, now: Date())))]
@@ -76,26 +80,31 @@ extension Store {
                let parts = Int(etag[etag.index(after: dash)...].filter(\.isNumber)), parts != session.chunkPlan.chunkCount {
                 return fail(400, APIError(40055, "File size not match, expected \(session.chunkPlan.chunkCount) parts, got \(parts)"))
             }
-            // A copy in the dev server's own blob store keeps its download links and checks unchanged.
-            let temp = blobs.newTempPath()
-            let fd = open(temp, O_CREAT | O_WRONLY | O_TRUNC, 0o600)
-            guard fd >= 0 else { return fail(400, .io("cannot write \(temp)")) }
-            do {
-                try storage.download(key: target.key, into: fd)
-                close(fd)
-            } catch {
-                close(fd)
-                unlink(temp)
-                throw error
-            }
-            try blobs.adopt(tempPath: temp, as: session.entityID)
-            try completeUpload(session)
+            try completeFromStorage(session, key: target.key, storage: storage)
             return .ok()
         } catch let error as APIError {
             return fail(400, error)
         } catch {
             return fail(400, APIError(-1, "\(error)"))
         }
+    }
+
+    /// `CompleteUpload` of a session whose object is complete on the storage. A copy in the dev server's own
+    /// blob store keeps its download links and checks unchanged.
+    func completeFromStorage(_ session: UploadSession, key: String, storage: S3Storage) throws {
+        let temp = blobs.newTempPath()
+        let fd = open(temp, O_CREAT | O_WRONLY | O_TRUNC, 0o600)
+        guard fd >= 0 else { throw APIError.io("cannot write \(temp)") }
+        do {
+            try storage.download(key: key, into: fd)
+            close(fd)
+        } catch {
+            close(fd)
+            unlink(temp)
+            throw error
+        }
+        try blobs.adopt(tempPath: temp, as: session.entityID)
+        try completeUpload(session)
     }
 
     /// Cloudreve's upload sentinel aborts an expired session's multipart upload at `expires + 5 min` (§4);

@@ -268,6 +268,10 @@ struct FileUploader {
             if try completedOnServer(session, job: job) { throw Completed() }
             try cancel(session)
             throw Restart(reason: restart.reason)
+        } catch let giveUp as S3Parts.GiveUp {
+            if try completedOnServer(session, job: job) { throw Completed() }
+            try cancel(session)
+            throw UploadFailure(reason: giveUp.reason, permanent: false)
         }
     }
 

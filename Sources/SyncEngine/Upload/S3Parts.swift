@@ -58,6 +58,9 @@ struct S3Parts {
 
     /// The session cannot be finished: cancel it and make a new one.
     struct Restart: Error { var reason: String }
+    /// The session cannot be finished and a new one at once would likely fail the same way (the storage's
+    /// callback to Cloudreve failed): cancel it and leave the file for the next pass.
+    struct GiveUp: Error { var reason: String }
     /// The local file changed under the upload.
     struct FileChanged: Error {}
 
@@ -96,6 +99,12 @@ struct S3Parts {
         let etags = collected.all
         let sent = progress.sent
         if shouldStop() { throw Stopped() }
+        if S3Flavor.of(s3.policyType).providerCallsBack {
+            // OSS, OBS: the storage runs Cloudreve's callback inside the completion (ProviderCallbackCompletion.swift).
+            try completeWithProviderCallback(etags: etags, session: session)
+            CrashHook.reached(.afterStorageComplete)
+            return sent
+        }
         let completion = try complete(etags: etags, session: session)
         CrashHook.reached(.afterStorageComplete)
         switch completion {
@@ -128,7 +137,8 @@ struct S3Parts {
             attempt += 1
             var bytes: Int64 = 0
             do {
-                let etag = try client.putPart(url: s3.uploadURLs[index], fd: file.fd, offset: offset, length: length) { n in
+                let etag = try client.putPart(url: s3.uploadURLs[index], fd: file.fd, offset: offset, length: length,
+                                              contentType: S3Flavor.of(s3.policyType).partContentType) { n in
                     if index == plan.lastIndex, bytes < length / 2, n >= length / 2 { CrashHook.reached(.lastChunk) }
                     self.control.board.add(fileRowID, n - bytes)
                     self.control.throttle(min(64 << 10, length - n))
@@ -184,7 +194,7 @@ struct S3Parts {
         }
     }
 
-    /// Tries of a failing completion before Cloudreve's callback is asked instead.
+    /// Tries of a failing completion before Cloudreve's callback (or, for OSS and OBS, the next pass) is asked instead.
     static let completionAttempts = 3
 
     enum Completion {

@@ -11,7 +11,7 @@ public enum UploadMode {
         let type = session.storagePolicy?.type ?? "local"
         if session.storagePolicy?.relay == true || (type != "local" && session.chunkSize == 0 && S3Session.parse(json) == nil) {
             return "relay mode on the '\(type)' policy: each file goes in one request and an interrupted upload starts over; "
-                + "a direct policy (local, s3, ks3, cos) resumes where it stopped"
+                + "a direct policy (local, remote, s3, ks3, cos, oss, obs, onedrive) resumes where it stopped"
         }
         if let s3 = S3Session.parse(json) {
             return "straight to the '\(s3.policyType)' storage in parts; an interrupted upload resumes with the parts not yet sent"
