@@ -111,7 +111,9 @@ class CrashResumeSuite: XCTestCase {
         let workers = 2
         let child = try scenario.start(["sync", local, "cloudreve://my/Restart", "--workers", "\(workers)"] + slow)
         usleep(1_200_000)
+        let restartStarted = Date()
         scenario.server = try scenario.server.restarted(scratch: scenario.scratch)
+        print("\(context): the dev server was down \(String(format: "%.1f", Date().timeIntervalSince(restartStarted))) s")
         let status = child.wait()
         XCTAssertEqual(status, 0, "\(context): \(child.stderr)")
         if policy.storageOutlivesServerSessions {
