@@ -11,34 +11,8 @@ final class DirectPolicyTests: XCTestCase {
     static let chunk = 256 << 10
 
     /// A slave node, then a scenario whose server is a master sending chunks to it.
-    final class RemoteSetup {
-        let node: DevServerProcess
-        let nodeScratch: String
-        let scenario: Scenario
-
-        init(version: String, masterArguments: [String] = []) throws {
-            nodeScratch = FileManager.default.temporaryDirectory.appendingPathComponent("crsync-node-\(UUID().uuidString.prefix(8))").path
-            try FileManager.default.createDirectory(atPath: nodeScratch, withIntermediateDirectories: true)
-            node = try DevServerProcess(scratch: nodeScratch, arguments: ["--role", "node", "--emulate", version])
-            do {
-                scenario = try Scenario(serverArguments: ["--emulate", version, "--policy", "remote", "--node", node.url,
-                                                          "--chunk-size", "\(DirectPolicyTests.chunk)"] + masterArguments)
-            } catch {
-                node.stop()
-                throw error
-            }
-        }
-
-        /// Partial files the node still keeps (open sessions on the node).
-        func nodeFiles() -> [String] {
-            (try? FileManager.default.contentsOfDirectory(atPath: node.dataDir + "/slave")) ?? []
-        }
-
-        func tearDown() {
-            scenario.tearDown()
-            node.stop()
-            try? FileManager.default.removeItem(atPath: nodeScratch)
-        }
+    func remoteSetup(version: String, masterArguments: [String] = []) throws -> Scenario {
+        try Scenario(policy: .remote, emulate: version, serverArguments: ["--chunk-size", "\(DirectPolicyTests.chunk)"] + masterArguments)
     }
 
     /// A tree of multi-chunk files, small ones and an empty one, in two folders. Returns the chunk count
@@ -71,30 +45,28 @@ final class DirectPolicyTests: XCTestCase {
 
     func testRemoteTreeArrivesWholeThroughTheNodeOn418And40() throws {
         for version in ["4.18", "4.0"] {
-            let setup = try RemoteSetup(version: version, masterArguments: ["--chunk-concurrency", "3"])
-            defer { setup.tearDown() }
-            let scenario = setup.scenario
+            let scenario = try remoteSetup(version: version, masterArguments: ["--chunk-concurrency", "3"])
+            defer { scenario.tearDown() }
             let local = scenario.scratch + "/tree"
             let expected = try makeTree(at: local)
             let result = try scenario.sync(local, "cloudreve://my/Remote")
             XCTAssertEqual(result.status, 0, "\(version): \(result.stderr)")
             try assertArrivedWithNothingLeft(scenario, local: local, remote: "cloudreve://my/Remote", version)
-            XCTAssertEqual(try setup.node.stats().chunkRequests, expected.chunks, "\(version): every chunk once, to the node")
+            XCTAssertEqual(try scenario.node!.stats().chunkRequests, expected.chunks, "\(version): every chunk once, to the node")
             XCTAssertEqual(try scenario.server.stats().chunkRequests, 0, "\(version): no chunk through the master")
-            XCTAssertEqual(setup.nodeFiles(), [], version)
+            XCTAssertEqual(scenario.nodeFiles(), [], version)
             // Nothing changed: nothing is sent again.
             let again = try scenario.sync(local, "cloudreve://my/Remote")
             XCTAssertEqual(again.status, 0, again.stderr)
-            XCTAssertEqual(try setup.node.stats().chunkRequests, expected.chunks, version)
+            XCTAssertEqual(try scenario.node!.stats().chunkRequests, expected.chunks, version)
         }
     }
 
     /// The daemon uses the same uploader: files written under a watched root arrive through the node,
     /// and a SIGKILLed daemon's half-sent file is finished by the next one without re-sending its chunks.
     func testDaemonUploadsThroughTheNodeAndResumesAfterSIGKILL() throws {
-        let setup = try RemoteSetup(version: "4.18")
-        defer { setup.tearDown() }
-        let scenario = setup.scenario
+        let scenario = try remoteSetup(version: "4.18")
+        defer { scenario.tearDown() }
         let local = scenario.scratch + "/live"
         try writeFile(local + "/.ready", Array("ready".utf8))
         let config = try scenario.writeConfig("""
@@ -124,13 +96,13 @@ final class DirectPolicyTests: XCTestCase {
         }, second.stderr)
         try assertArrivedWithNothingLeft(scenario, local: local, remote: "cloudreve://my/Live", "daemon")
         // 1 for .ready, 8 for big.bin, and the one chunk whose reply the kill cut off.
-        XCTAssertEqual(try setup.node.stats().chunkRequests, 1 + 8 + 1)
+        XCTAssertEqual(try scenario.node!.stats().chunkRequests, 1 + 8 + 1)
     }
 
     func testNodeChecksTheCredentialRefusesCrHeadersAndDropsCancelledSessions() throws {
-        let setup = try RemoteSetup(version: "4.18")
-        defer { setup.tearDown() }
-        let client = try setup.scenario.server.client()
+        let scenario = try remoteSetup(version: "4.18")
+        defer { scenario.tearDown() }
+        let client = try scenario.server.client()
         let target = try CloudrevePath(parsing: "cloudreve://my/n/x.bin")
         let size = Int64(2 * DirectPolicyTests.chunk)
         let (session, json) = try client.createUploadSession(UploadSessionRequest(uri: target.uri, size: size, lastModified: 0,
@@ -139,7 +111,7 @@ final class DirectPolicyTests: XCTestCase {
         guard case .remote(let url, let credential) = ChunkRoute(sessionJSON: json) else {
             return XCTFail("not a remote session: \(String(decoding: json, as: UTF8.self))")
         }
-        XCTAssertTrue(url.hasPrefix(setup.node.url + "/api/v4/slave/upload/"), url)
+        XCTAssertTrue(url.hasPrefix(scenario.node!.url + "/api/v4/slave/upload/"), url)
         XCTAssertTrue(credential.hasPrefix("Bearer Cr "))
         let body = [UInt8](repeating: 7, count: DirectPolicyTests.chunk)
         func code(_ headers: [(String, String)], _ bytes: [UInt8] = body) throws -> Int {
@@ -152,19 +124,18 @@ final class DirectPolicyTests: XCTestCase {
         XCTAssertEqual(try code([("Authorization", credential.replacingOccurrences(of: "Cr ", with: "Cr x"))]), 40071, "tampered")
         XCTAssertEqual(try code([("Authorization", credential)], [1, 2, 3]), 40013, "wrong length")
         XCTAssertEqual(try code([("Authorization", credential)]), 0)
-        XCTAssertEqual(setup.nodeFiles().count, 1)
+        XCTAssertEqual(scenario.nodeFiles().count, 1)
 
         try client.cancelUploadSession(id: session.sessionID, uri: target.uri)
-        XCTAssertEqual(setup.nodeFiles(), [], "the master's cancel reaches the node")
+        XCTAssertEqual(scenario.nodeFiles(), [], "the master's cancel reaches the node")
         XCTAssertEqual(try code([("Authorization", credential)]), 40011, "a chunk after cancel")
         XCTAssertNil(try client.fileInfoIfExists(target))
     }
 
     func testRemoteSigkillsNeverResendAcknowledgedChunks() throws {
         for version in ["4.18", "4.0"] {
-            let setup = try RemoteSetup(version: version)
-            defer { setup.tearDown() }
-            let scenario = setup.scenario
+            let scenario = try remoteSetup(version: version)
+            defer { scenario.tearDown() }
             let local = scenario.scratch + "/tree"
             let expected = try makeTree(at: local, files: 4, chunks: 6)
             // One worker: each moment names one chunk. A kill after a reply loses that chunk's acknowledgement
@@ -180,18 +151,17 @@ final class DirectPolicyTests: XCTestCase {
             let final = try scenario.sync(local, "cloudreve://my/Crash", ["--workers", "1"])
             XCTAssertEqual(final.status, 0, "\(version): \(final.stderr)")
             try assertArrivedWithNothingLeft(scenario, local: local, remote: "cloudreve://my/Crash", version)
-            let requests = try setup.node.stats().chunkRequests
+            let requests = try scenario.node!.stats().chunkRequests
             print("remote, emulate \(version): \(moments.count) SIGKILLs, \(requests) chunk requests on the node for \(expected.chunks) chunks")
             XCTAssertGreaterThanOrEqual(requests, expected.chunks)
             XCTAssertLessThanOrEqual(requests, expected.chunks + mayResend, "\(version): acknowledged chunks were sent again")
-            XCTAssertEqual(setup.nodeFiles(), [], "\(version): a session left on the node")
+            XCTAssertEqual(scenario.nodeFiles(), [], "\(version): a session left on the node")
         }
     }
 
     func testRemoteResumeAfterExpiryStartsANewSessionAndCancelsTheOld() throws {
-        let setup = try RemoteSetup(version: "4.18", masterArguments: ["--session-ttl", "4"])
-        defer { setup.tearDown() }
-        let scenario = setup.scenario
+        let scenario = try remoteSetup(version: "4.18", masterArguments: ["--session-ttl", "4"])
+        defer { scenario.tearDown() }
         let local = scenario.scratch + "/tree"
         try writeFile(local + "/big.bin", pseudoRandomBytes(6 * DirectPolicyTests.chunk, seed: 9))
         let killed = try scenario.crsync(["sync", local, "cloudreve://my/Exp"], environment: ["CRSYNC_CRASH_AT": "after-reply:2"])
@@ -205,24 +175,23 @@ final class DirectPolicyTests: XCTestCase {
         XCTAssertEqual(try scenario.server.stats().sessionsCreated, 2, "a new session, not the dead credential")
         XCTAssertEqual(try scenario.server.stats().int("sessions_cancelled"), 1, "the old session cancelled on the master")
         // Expired on the master too, so no abort reaches the node (§4); the node drops it on its own expiry.
-        XCTAssertEqual(setup.nodeFiles(), [])
+        XCTAssertEqual(scenario.nodeFiles(), [])
     }
 
     func testAChangedFileCancelsItsLiveSessionOnTheNode() throws {
-        let setup = try RemoteSetup(version: "4.18")
-        defer { setup.tearDown() }
-        let scenario = setup.scenario
+        let scenario = try remoteSetup(version: "4.18")
+        defer { scenario.tearDown() }
         let local = scenario.scratch + "/tree"
         try writeFile(local + "/big.bin", pseudoRandomBytes(5 * DirectPolicyTests.chunk, seed: 11))
         let killed = try scenario.crsync(["sync", local, "cloudreve://my/Chg"], environment: ["CRSYNC_CRASH_AT": "after-reply:3"])
         XCTAssertEqual(killed.status, 128 + SIGKILL, killed.stderr)
-        XCTAssertEqual(setup.nodeFiles().count, 1)
+        XCTAssertEqual(scenario.nodeFiles().count, 1)
         try writeFile(local + "/big.bin", pseudoRandomBytes(5 * DirectPolicyTests.chunk - 7, seed: 12))
         let result = try scenario.sync(local, "cloudreve://my/Chg")
         XCTAssertEqual(result.status, 0, result.stderr)
         try assertArrivedWithNothingLeft(scenario, local: local, remote: "cloudreve://my/Chg", "changed file")
-        XCTAssertEqual(try setup.node.stats().int("sessions_cancelled"), 1, "the master's cancel reached the node")
-        XCTAssertEqual(setup.nodeFiles(), [])
+        XCTAssertEqual(try scenario.node!.stats().int("sessions_cancelled"), 1, "the master's cancel reached the node")
+        XCTAssertEqual(scenario.nodeFiles(), [])
     }
 
     /// The session dies on the node mid-upload (cancelled by someone else): the node answers the next chunk
@@ -231,10 +200,9 @@ final class DirectPolicyTests: XCTestCase {
     /// reset), finds the file not completed, and starts a new session.
     func testAChunkRefusedByTheNodeMidUploadRestartsTheUpload() throws {
         for reset in [false, true] {
-            let setup = try RemoteSetup(version: "4.18", masterArguments: ["--chunk-size", "\(1 << 20)"])
-            defer { setup.tearDown() }
-            try setup.node.devPost("/__dev/node", ["reset_refused_chunks": reset])
-            let scenario = setup.scenario
+            let scenario = try remoteSetup(version: "4.18", masterArguments: ["--chunk-size", "\(1 << 20)"])
+            defer { scenario.tearDown() }
+            try scenario.node!.devPost("/__dev/node", ["reset_refused_chunks": reset])
             let local = scenario.scratch + "/tree"
             try writeFile(local + "/big.bin", pseudoRandomBytes(12 << 20, seed: 21))
             let child = try scenario.start(["sync", local, "cloudreve://my/Refused", "--workers", "1", "--bwlimit", "4M"])
@@ -243,7 +211,7 @@ final class DirectPolicyTests: XCTestCase {
             var sessionID: String?
             XCTAssertTrue(try eventually(timeout: 20) {
                 sessionID = try client.fileInfoIfExists(target)?.uploadSessionID
-                let requests = try setup.node.stats().chunkRequests
+                let requests = try scenario.node!.stats().chunkRequests
                 return sessionID != nil && requests >= 2
             })
             try client.cancelUploadSession(id: sessionID!, uri: target.uri)
@@ -251,8 +219,8 @@ final class DirectPolicyTests: XCTestCase {
             XCTAssertEqual(status, 0, child.stderr)
             try assertArrivedWithNothingLeft(scenario, local: local, remote: "cloudreve://my/Refused", "refused mid-upload, reset \(reset)")
             XCTAssertEqual(try scenario.server.stats().sessionsCreated, 2, "one new session after the refusal")
-            XCTAssertEqual(setup.nodeFiles(), [])
-            let log = setup.node.process.stderr.split(separator: "\n")
+            XCTAssertEqual(scenario.nodeFiles(), [])
+            let log = scenario.node!.process.stderr.split(separator: "\n")
             XCTAssertEqual(log.filter { $0.hasSuffix(" cut code=40011") }.count, reset ? 1 : 0, "\(log)")
             // One answered 40011: the refusal itself, or after a reset the empty request that reads it.
             XCTAssertEqual(log.filter { $0.hasSuffix(" 200 code=40011") }.count, 1, "\(log)")
@@ -260,14 +228,13 @@ final class DirectPolicyTests: XCTestCase {
     }
 
     func testSessionsCleanCancelsRemoteSessionsOnTheNode() throws {
-        let setup = try RemoteSetup(version: "4.18", masterArguments: ["--session-ttl", "4"])
-        defer { setup.tearDown() }
-        let scenario = setup.scenario
+        let scenario = try remoteSetup(version: "4.18", masterArguments: ["--session-ttl", "4"])
+        defer { scenario.tearDown() }
         let local = scenario.scratch + "/tree"
         try writeFile(local + "/big.bin", pseudoRandomBytes(4 * DirectPolicyTests.chunk, seed: 5))
         let killed = try scenario.crsync(["sync", local, "cloudreve://my/Clean"], environment: ["CRSYNC_CRASH_AT": "after-reply:3"])
         XCTAssertEqual(killed.status, 128 + SIGKILL, killed.stderr)
-        XCTAssertEqual(setup.nodeFiles().count, 1)
+        XCTAssertEqual(scenario.nodeFiles().count, 1)
         sleep(5)
         let clean = try scenario.crsync(["sessions", "clean"])
         XCTAssertEqual(clean.status, 0, clean.stderr)
@@ -277,7 +244,7 @@ final class DirectPolicyTests: XCTestCase {
         let result = try scenario.sync(local, "cloudreve://my/Clean")
         XCTAssertEqual(result.status, 0, result.stderr)
         try assertArrivedWithNothingLeft(scenario, local: local, remote: "cloudreve://my/Clean", "after clean")
-        XCTAssertEqual(setup.nodeFiles(), [], "the node dropped the expired session and its partial file")
+        XCTAssertEqual(scenario.nodeFiles(), [], "the node dropped the expired session and its partial file")
     }
 
     // MARK: both
@@ -286,12 +253,10 @@ final class DirectPolicyTests: XCTestCase {
     /// exact moments random timing rarely hits, with uploads slowed by --bwlimit so the kills land mid-file.
     /// The bytes sent again stay within one chunk per worker per kill, counted where they arrive.
     func testSigkillsOnRemoteAndOneDriveCostAtMostTheChunksInFlight() throws {
-        for policy in ["remote", "onedrive"] {
-            let setup: RemoteSetup? = policy == "remote" ? try RemoteSetup(version: "4.18") : nil
-            let scenario = try setup?.scenario
-                ?? Scenario(serverArguments: ["--policy", "onedrive", "--chunk-size", "\(DirectPolicyTests.chunk)"])
-            defer { if let setup { setup.tearDown() } else { scenario.tearDown() } }
-            let storage = setup?.node ?? scenario.server
+        for policy in [StoragePolicy.remote, .onedrive] {
+            let scenario = try Scenario(policy: policy, emulate: "4.18", serverArguments: ["--chunk-size", "\(DirectPolicyTests.chunk)"])
+            defer { scenario.tearDown() }
+            let storage = scenario.storageServer!
             let local = scenario.scratch + "/tree"
             var total: Int64 = 0
             // 24 MiB at 4 MB/s: more than ten short runs can finish, so every round has work to be killed in.
@@ -317,21 +282,21 @@ final class DirectPolicyTests: XCTestCase {
             }
             let final = try scenario.sync(local, "cloudreve://my/K", ["--workers", "\(workers)"])
             XCTAssertEqual(final.status, 0, "\(policy): \(final.stderr)")
-            try assertArrivedWithNothingLeft(scenario, local: local, remote: "cloudreve://my/K", policy)
+            try assertArrivedWithNothingLeft(scenario, local: local, remote: "cloudreve://my/K", policy.rawValue)
             let resent = Int64(try storage.stats().chunkBytes) - total
             let bound = Int64(kills * workers * DirectPolicyTests.chunk)
             print("\(policy): \(kills) SIGKILLs, \(resent) bytes sent again (bound \(bound) = kills × workers × chunk size)")
             XCTAssertGreaterThanOrEqual(kills, 8, "\(policy): most rounds must really be killed mid-upload")
             XCTAssertGreaterThanOrEqual(resent, 0)
-            XCTAssertLessThanOrEqual(resent, bound, policy)
-            if let setup { XCTAssertEqual(setup.nodeFiles(), [], "a session left on the node") }
+            XCTAssertLessThanOrEqual(resent, bound, policy.rawValue)
+            XCTAssertEqual(scenario.nodeFiles(), [], "a session left on the node")
         }
     }
 
     // MARK: onedrive
 
     func testOneDriveTreeArrivesWholeAndResumesFromNextExpectedRanges() throws {
-        let scenario = try Scenario(serverArguments: ["--policy", "onedrive", "--chunk-size", "\(DirectPolicyTests.chunk)"])
+        let scenario = try Scenario(policy: .onedrive, serverArguments: ["--chunk-size", "\(DirectPolicyTests.chunk)"])
         defer { scenario.tearDown() }
         let local = scenario.scratch + "/tree"
         let expected = try makeTree(at: local, files: 4, chunks: 5)
@@ -352,7 +317,7 @@ final class DirectPolicyTests: XCTestCase {
     }
 
     func testSessionsListsAndCleansOneDriveSessions() throws {
-        let scenario = try Scenario(serverArguments: ["--policy", "onedrive", "--chunk-size", "\(DirectPolicyTests.chunk)", "--session-ttl", "4"])
+        let scenario = try Scenario(policy: .onedrive, serverArguments: ["--chunk-size", "\(DirectPolicyTests.chunk)", "--session-ttl", "4"])
         defer { scenario.tearDown() }
         let local = scenario.scratch + "/tree"
         try writeFile(local + "/big.bin", pseudoRandomBytes(4 * DirectPolicyTests.chunk, seed: 6))

@@ -82,20 +82,64 @@ final class DevServerProcess {
     }
 }
 
-/// A scratch folder with a dev server and a crsync state directory signed in to it.
+/// A scratch folder with a dev server and a crsync state directory signed in to it. The dev server's
+/// storage policy is `policy` (StoragePolicy.swift): for `remote` a second dev server in node role and
+/// for `s3` a moto server are started first, in the same scratch folder, and stopped by `tearDown`.
 final class Scenario {
     let scratch: String
     var server: DevServerProcess
     let stateDir: String
+    let policy: StoragePolicy
+    /// The slave node behind a `remote` policy.
+    let node: DevServerProcess?
+    /// The S3-compatible server behind an `s3` policy (or `ks3`, `cos`... given in `serverArguments`).
+    let moto: MotoServer?
 
-    init(serverArguments: [String] = []) throws {
+    /// `emulate` is the release the master (and a node) emulate; nil leaves the dev server's default.
+    /// A `--policy` in `serverArguments` overrides `policy`'s own (e.g. `ks3` on the s3 backend).
+    init(policy: StoragePolicy = .local, emulate: String? = nil, serverArguments: [String] = []) throws {
+        self.policy = policy
         scratch = FileManager.default.temporaryDirectory.appendingPathComponent("crsync-e2e-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
-        server = try DevServerProcess(scratch: scratch, arguments: serverArguments)
+        let release = emulate.map { ["--emulate", $0] } ?? []
+        do {
+            moto = policy == .s3 ? try MotoServer(scratch: scratch) : nil
+        } catch {
+            try? FileManager.default.removeItem(atPath: scratch)
+            throw error  // XCTSkip when moto_server is not installed
+        }
+        do {
+            node = policy == .remote
+                ? try DevServerProcess(scratch: scratch, dataDir: scratch + "/node-data", arguments: ["--role", "node"] + release) : nil
+        } catch {
+            moto?.stop()
+            try? FileManager.default.removeItem(atPath: scratch)
+            throw error
+        }
+        var policyArguments: [String]
+        switch policy {
+        case .local: policyArguments = []
+        case .relay: policyArguments = ["--policy", "relay"]
+        case .remote: policyArguments = ["--policy", "remote", "--node", node!.url]
+        case .s3: policyArguments = ["--policy", "s3", "--s3-endpoint", moto!.url]
+        case .onedrive: policyArguments = ["--policy", "onedrive"]
+        }
+        if serverArguments.contains("--policy") { policyArguments.removeFirst(min(2, policyArguments.count)) }
+        do {
+            server = try DevServerProcess(scratch: scratch, arguments: release + policyArguments + serverArguments)
+        } catch {
+            node?.stop()
+            moto?.stop()
+            try? FileManager.default.removeItem(atPath: scratch)
+            throw error
+        }
         stateDir = scratch + "/state"
         let login = try crsync(["login", "--server", server.url, "--email", DevServerProcess.email, "--password-stdin"],
                                stdin: DevServerProcess.password + "\n")
-        guard login.status == 0 else { throw HarnessError("login failed (\(login.status)): \(login.stderr)") }
+        guard login.status == 0 else {
+            tearDown()
+            throw HarnessError("login failed (\(login.status)): \(login.stderr)")
+        }
     }
 
     struct Result {
@@ -122,6 +166,8 @@ final class Scenario {
 
     func tearDown() {
         server.stop()
+        node?.stop()
+        moto?.stop()
         try? FileManager.default.removeItem(atPath: scratch)
     }
 

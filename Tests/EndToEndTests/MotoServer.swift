@@ -45,8 +45,9 @@ final class MotoServer {
         process.wait()
     }
 
-    /// Every part PUT moto has logged so far: (upload id, part number).
-    func partPuts() -> [(uploadID: String, part: Int)] {
+    /// Every part PUT moto has logged so far: (upload id, part number, HTTP status). A PUT whose body was
+    /// cut off (a killed client) is logged too, answered 400.
+    func partPuts() -> [(uploadID: String, part: Int, status: Int)] {
         process.stderr.split(separator: "\n").compactMap { line in
             guard line.contains("\"PUT /\(MotoServer.bucket)/"), let query = line.split(separator: "?", maxSplits: 1).last else { return nil }
             var part: Int?
@@ -57,7 +58,8 @@ final class MotoServer {
                 if kv.count == 2, kv[0] == "uploadId" { upload = String(kv[1]) }
             }
             guard let part, let upload else { return nil }
-            return (upload, part)
+            let status = line.split(separator: "\"").last?.split(separator: " ").first.flatMap { Int($0) } ?? 0
+            return (upload, part, status)
         }
     }
 

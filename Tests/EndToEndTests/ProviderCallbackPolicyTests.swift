@@ -8,28 +8,27 @@ import XCTest
 /// `/__provider/{oss,obs}/complete` stands in for the provider's completion and callback (see
 /// ProviderCompletion.swift there). Built on S3PolicyTests' scenario: moto, then the dev server in front.
 final class ProviderCallbackPolicyTests: XCTestCase {
-    typealias S3Scenario = S3PolicyTests.S3Scenario
     static let policies = ["oss", "obs"]
 
     func testTreeSyncsByteIdenticalUnderOSSAndOBS() throws {
         for policy in Self.policies {
-            let s3 = try S3Scenario(["--emulate", "4.18", "--policy", policy, "--chunk-concurrency", "3"])
+            let s3 = try S3PolicyTests.s3Scenario(["--emulate", "4.18", "--policy", policy, "--chunk-concurrency", "3"])
             defer { s3.tearDown() }
-            let local = s3.scenario.scratch + "/tree"
-            let parts = try S3Scenario.makeTree(at: local)
-            let result = try s3.scenario.sync(local, "cloudreve://my/P")
+            let local = s3.scratch + "/tree"
+            let parts = try S3PolicyTests.makeTree(at: local)
+            let result = try s3.sync(local, "cloudreve://my/P")
             XCTAssertEqual(result.status, 0, "\(policy): \(result.stderr)")
             try s3.assertArrivedWithNothingLeft(local: local, remote: "cloudreve://my/P", policy)
-            XCTAssertEqual(s3.moto.partPuts().count, parts, "\(policy): every part exactly once, straight to the storage")
-            XCTAssertEqual(try s3.scenario.server.stats().chunkRequests, 0, policy)
-            XCTAssertEqual(try s3.scenario.server.stats().completions.count, 4 + 3 + 1, policy)
-            let log = s3.scenario.server.process.stderr
+            XCTAssertEqual(s3.moto!.partPuts().count, parts, "\(policy): every part exactly once, straight to the storage")
+            XCTAssertEqual(try s3.server.stats().chunkRequests, 0, policy)
+            XCTAssertEqual(try s3.server.stats().completions.count, 4 + 3 + 1, policy)
+            let log = s3.server.process.stderr
             XCTAssertEqual(log.components(separatedBy: "POST /__provider/\(policy)/complete 200").count - 1, 8,
                            "\(policy): one completion per file, each answered with the callback's result")
             XCTAssertFalse(log.contains("GET /api/v4/callback/"), "\(policy): the client calls no callback")
-            XCTAssertEqual(try s3.scenario.sync(local, "cloudreve://my/P").status, 0)
-            XCTAssertEqual(s3.moto.partPuts().count, parts, "\(policy): an unchanged tree sent parts again")
-            let status = try s3.scenario.crsync(["status"])
+            XCTAssertEqual(try s3.sync(local, "cloudreve://my/P").status, 0)
+            XCTAssertEqual(s3.moto!.partPuts().count, parts, "\(policy): an unchanged tree sent parts again")
+            let status = try s3.crsync(["status"])
             XCTAssertTrue(status.stdout.contains("straight to the '\(policy)' storage in parts"), status.stdout)
         }
     }
@@ -38,33 +37,33 @@ final class ProviderCallbackPolicyTests: XCTestCase {
     /// completion (the storage's callback included) cost nothing journaled. Counted from moto's log.
     func testKillsResendNoAcknowledgedPart() throws {
         for policy in Self.policies {
-            let s3 = try S3Scenario(["--policy", policy])
+            let s3 = try S3PolicyTests.s3Scenario(["--policy", policy])
             defer { s3.tearDown() }
-            let local = s3.scenario.scratch + "/one"
+            let local = s3.scratch + "/one"
             try writeFile(local + "/big.bin", pseudoRandomBytes(8 * S3PolicyTests.chunk - 500, seed: 19))
-            let killed = try s3.scenario.crsync(["sync", local, "cloudreve://my/One", "--workers", "1"],
+            let killed = try s3.crsync(["sync", local, "cloudreve://my/One", "--workers", "1"],
                                                 environment: ["CRSYNC_CRASH_AT": "after-reply:3"])
             XCTAssertEqual(killed.status, 128 + SIGKILL, policy)
-            XCTAssertEqual(try s3.scenario.sync(local, "cloudreve://my/One").status, 0, policy)
+            XCTAssertEqual(try s3.sync(local, "cloudreve://my/One").status, 0, policy)
             try s3.assertArrivedWithNothingLeft(local: local, remote: "cloudreve://my/One", "\(policy) after-reply:3")
             var perPart: [Int: Int] = [:]
-            for put in s3.moto.partPuts() { perPart[put.part, default: 0] += 1 }
+            for put in s3.moto!.partPuts() { perPart[put.part, default: 0] += 1 }
             XCTAssertEqual(perPart, [1: 1, 2: 1, 3: 2, 4: 1, 5: 1, 6: 1, 7: 1, 8: 1], "\(policy): only the unjournaled part 3 goes twice")
 
             for (n, moment) in ["after-last-ack:1", "after-storage-complete:1", "before-synced:1", "last-chunk:1"].enumerated() {
-                let dir = s3.scenario.scratch + "/m\(n)"
+                let dir = s3.scratch + "/m\(n)"
                 try writeFile(dir + "/f.bin", pseudoRandomBytes(4 * S3PolicyTests.chunk - 100, seed: UInt64(50 + n)))
-                let (before, resentBefore) = (s3.moto.partPuts().count, s3.resentParts)
-                let kill = try s3.scenario.crsync(["sync", dir, "cloudreve://my/M\(n)"], environment: ["CRSYNC_CRASH_AT": moment])
+                let (before, resentBefore) = (s3.moto!.partPuts().count, s3.resentParts)
+                let kill = try s3.crsync(["sync", dir, "cloudreve://my/M\(n)"], environment: ["CRSYNC_CRASH_AT": moment])
                 XCTAssertEqual(kill.status, 128 + SIGKILL, "\(policy) \(moment)")
-                let result = try s3.scenario.sync(dir, "cloudreve://my/M\(n)")
+                let result = try s3.sync(dir, "cloudreve://my/M\(n)")
                 XCTAssertEqual(result.status, 0, "\(policy) \(moment): \(result.stderr)")
                 try s3.assertArrivedWithNothingLeft(local: dir, remote: "cloudreve://my/M\(n)", "\(policy) \(moment)")
                 // last-chunk: the last part had no ETag yet; the others: every part was journaled.
                 let allowed = moment.hasPrefix("last-chunk") ? 1 : 0
                 XCTAssertLessThanOrEqual(s3.resentParts - resentBefore, allowed, "\(policy) \(moment)")
-                XCTAssertLessThanOrEqual(s3.moto.partPuts().count - before, 4 + allowed, "\(policy) \(moment)")
-                XCTAssertEqual(try s3.scenario.server.stats().sessionsCreated, n + 2, "\(policy) \(moment): resumed, not replaced")
+                XCTAssertLessThanOrEqual(s3.moto!.partPuts().count - before, 4 + allowed, "\(policy) \(moment)")
+                XCTAssertEqual(try s3.server.stats().sessionsCreated, n + 2, "\(policy) \(moment): resumed, not replaced")
             }
         }
     }
@@ -74,13 +73,13 @@ final class ProviderCallbackPolicyTests: XCTestCase {
     func testRandomSigkillsCostAtMostThePartsInFlight() throws {
         for policy in Self.policies {
             let perFile = 3, workers = 2
-            let s3 = try S3Scenario(["--policy", policy, "--chunk-concurrency", "\(perFile)"])
+            let s3 = try S3PolicyTests.s3Scenario(["--policy", policy, "--chunk-concurrency", "\(perFile)"])
             defer { s3.tearDown() }
-            let local = s3.scenario.scratch + "/tree"
-            _ = try S3Scenario.makeTree(at: local, count: 10, parts: 8)
+            let local = s3.scratch + "/tree"
+            _ = try S3PolicyTests.makeTree(at: local, count: 10, parts: 8)
             func putCounts() -> [String: Int] {
                 var counts: [String: Int] = [:]
-                for put in s3.moto.partPuts() { counts["\(put.uploadID.removingPercentEncoding ?? put.uploadID)#\(put.part)", default: 0] += 1 }
+                for put in s3.moto!.partPuts() { counts["\(put.uploadID.removingPercentEncoding ?? put.uploadID)#\(put.part)", default: 0] += 1 }
                 return counts
             }
             var kills = 0
@@ -89,22 +88,22 @@ final class ProviderCallbackPolicyTests: XCTestCase {
             var generator = SystemRandomNumberGenerator()
             for _ in 0..<6 {
                 // 2 MB/s: a pass takes seconds, so a random kill lands mid-upload.
-                let child = try s3.scenario.start(["sync", local, "cloudreve://my/Kill", "--workers", "\(workers)", "--bwlimit", "2M"])
+                let child = try s3.start(["sync", local, "cloudreve://my/Kill", "--workers", "\(workers)", "--bwlimit", "2M"])
                 usleep(UInt32.random(in: 200_000...900_000, using: &generator))
                 child.signal(SIGKILL)
                 if child.wait() == 128 + SIGKILL { kills += 1 }
                 usleep(200_000)   // moto logs a request just after answering it
                 let counts = putCounts()
-                for part in try journaledParts(stateDir: s3.scenario.stateDir) where acknowledged[part] == nil {
+                for part in try journaledParts(stateDir: s3.stateDir) where acknowledged[part] == nil {
                     acknowledged[part] = counts[part] ?? 0
                 }
             }
-            let final = try s3.scenario.sync(local, "cloudreve://my/Kill", ["--workers", "\(workers)"])
+            let final = try s3.sync(local, "cloudreve://my/Kill", ["--workers", "\(workers)"])
             XCTAssertEqual(final.status, 0, "\(policy): \(final.stderr)")
             try s3.assertArrivedWithNothingLeft(local: local, remote: "cloudreve://my/Kill", "\(policy) after \(kills) SIGKILLs")
             let counts = putCounts()
             let bound = kills * workers * perFile
-            print("\(policy): \(kills) SIGKILLs, \(s3.moto.partPuts().count) part PUTs, \(s3.resentParts) re-sent (bound \(bound)), "
+            print("\(policy): \(kills) SIGKILLs, \(s3.moto!.partPuts().count) part PUTs, \(s3.resentParts) re-sent (bound \(bound)), "
                   + "\(acknowledged.count) journaled at a kill")
             XCTAssertGreaterThanOrEqual(kills, 4, "\(policy): most rounds must really be killed mid-upload")
             XCTAssertFalse(acknowledged.isEmpty, "\(policy): the kills must land after some parts were acknowledged")
@@ -119,23 +118,23 @@ final class ProviderCallbackPolicyTests: XCTestCase {
     /// nothing is left: no placeholder, no open multipart upload.
     func testSessionsListsAndCleansOSSAndOBSSessions() throws {
         for policy in Self.policies {
-            let s3 = try S3Scenario(["--policy", policy, "--session-ttl", "3"])
+            let s3 = try S3PolicyTests.s3Scenario(["--policy", policy, "--session-ttl", "3"])
             defer { s3.tearDown() }
-            let local = s3.scenario.scratch + "/sess"
+            let local = s3.scratch + "/sess"
             try writeFile(local + "/f.bin", pseudoRandomBytes(6 * S3PolicyTests.chunk, seed: 88))
-            let killed = try s3.scenario.crsync(["sync", local, "cloudreve://my/Sess"], environment: ["CRSYNC_CRASH_AT": "after-reply:2"])
+            let killed = try s3.crsync(["sync", local, "cloudreve://my/Sess"], environment: ["CRSYNC_CRASH_AT": "after-reply:2"])
             XCTAssertEqual(killed.status, 128 + SIGKILL, policy)
-            let listed = try s3.scenario.crsync(["sessions"])
+            let listed = try s3.crsync(["sessions"])
             XCTAssertTrue(listed.stdout.contains("f.bin") && listed.stdout.contains("resumable")
                           && listed.stdout.contains("(\(policy) bucket)"), "\(policy): \(listed.stdout)")
-            XCTAssertEqual(try s3.moto.openMultipartUploads(), 1, policy)
+            XCTAssertEqual(try s3.moto!.openMultipartUploads(), 1, policy)
             sleep(4)
-            XCTAssertTrue(try s3.scenario.crsync(["sessions"]).stdout.contains("stale"), policy)
-            let cleaned = try s3.scenario.crsync(["sessions", "clean"])
+            XCTAssertTrue(try s3.crsync(["sessions"]).stdout.contains("stale"), policy)
+            let cleaned = try s3.crsync(["sessions", "clean"])
             XCTAssertEqual(cleaned.status, 0, "\(policy): \(cleaned.stderr)")
-            XCTAssertEqual(try s3.moto.openMultipartUploads(), 0, "\(policy): sessions clean left the multipart upload open")
-            XCTAssertEqual(try s3.scenario.placeholders(under: "cloudreve://my").count, 0, policy)
-            XCTAssertFalse(try s3.scenario.crsync(["sessions"]).stdout.contains("f.bin"), policy)
+            XCTAssertEqual(try s3.moto!.openMultipartUploads(), 0, "\(policy): sessions clean left the multipart upload open")
+            XCTAssertEqual(try s3.placeholders(under: "cloudreve://my").count, 0, policy)
+            XCTAssertFalse(try s3.crsync(["sessions"]).stdout.contains("f.bin"), policy)
         }
     }
 
@@ -143,20 +142,20 @@ final class ProviderCallbackPolicyTests: XCTestCase {
     /// this pass with a message saying what to check, the session is cancelled, and the next pass uploads it.
     func testCallbackFailureFailsTheFileClearlyAndTheNextPassUploadsIt() throws {
         for policy in Self.policies {
-            let s3 = try S3Scenario(["--policy", policy])
+            let s3 = try S3PolicyTests.s3Scenario(["--policy", policy])
             defer { s3.tearDown() }
-            let local = s3.scenario.scratch + "/cb"
+            let local = s3.scratch + "/cb"
             try writeFile(local + "/f.bin", pseudoRandomBytes(3 * S3PolicyTests.chunk + 5, seed: 90))
-            try s3.scenario.server.devPost("/__dev/faults", ["callback_unreachable": true])
-            let failed = try s3.scenario.sync(local, "cloudreve://my/CB")
+            try s3.server.devPost("/__dev/faults", ["callback_unreachable": true])
+            let failed = try s3.sync(local, "cloudreve://my/CB")
             XCTAssertEqual(failed.status, 1, "\(policy): \(failed.stderr)")
             XCTAssertTrue(failed.stderr.contains("'\(policy)' storage assembled") && failed.stderr.contains("CallbackFailed")
                           && failed.stderr.contains("site URL"), "\(policy): \(failed.stderr)")
-            XCTAssertEqual(try s3.scenario.placeholders(under: "cloudreve://my").count, 0, "\(policy): the session was cancelled")
-            XCTAssertEqual(try s3.moto.openMultipartUploads(), 0, policy)
-            XCTAssertEqual(try s3.scenario.server.stats().int("sessions_cancelled"), 1, policy)
-            try s3.scenario.server.devPost("/__dev/faults", [:])
-            let result = try s3.scenario.sync(local, "cloudreve://my/CB")
+            XCTAssertEqual(try s3.placeholders(under: "cloudreve://my").count, 0, "\(policy): the session was cancelled")
+            XCTAssertEqual(try s3.moto!.openMultipartUploads(), 0, policy)
+            XCTAssertEqual(try s3.server.stats().int("sessions_cancelled"), 1, policy)
+            try s3.server.devPost("/__dev/faults", [:])
+            let result = try s3.sync(local, "cloudreve://my/CB")
             XCTAssertEqual(result.status, 0, "\(policy): \(result.stderr)")
             try s3.assertArrivedWithNothingLeft(local: local, remote: "cloudreve://my/CB", "\(policy) after the callback came back")
         }
@@ -167,11 +166,11 @@ final class ProviderCallbackPolicyTests: XCTestCase {
     /// session's (moto takes any). Parts themselves go straight to moto: their Content-Type cannot be
     /// observed there, so S3Flavor's unit test covers it.
     func testProviderCompletionRefusesWhatTheSignatureWould() throws {
-        let s3 = try S3Scenario(["--policy", "oss"])
+        let s3 = try S3PolicyTests.s3Scenario(["--policy", "oss"])
         defer { s3.tearDown() }
-        let client = try s3.scenario.server.client()
+        let client = try s3.server.client()
         let chunk = Int64(S3PolicyTests.chunk)
-        let blob = s3.scenario.scratch + "/blob.bin"
+        let blob = s3.scratch + "/blob.bin"
         try writeFile(blob, pseudoRandomBytes(Int(2 * chunk), seed: 6))
         let fd = open(blob, O_RDONLY)
         defer { close(fd) }
@@ -196,7 +195,7 @@ final class ProviderCallbackPolicyTests: XCTestCase {
         XCTAssertEqual(try client.completeWithProviderCallback(url: session.completeURL, etags: [:], policyType: "oss"), .done)
         XCTAssertEqual(try client.fileInfo(target).size, 2 * chunk)
         XCTAssertEqual(try client.completeWithProviderCallback(url: session.completeURL, etags: [:], policyType: "oss"), .uploadGone)
-        XCTAssertEqual(try s3.moto.openMultipartUploads(), 0)
+        XCTAssertEqual(try s3.moto!.openMultipartUploads(), 0)
     }
 }
 

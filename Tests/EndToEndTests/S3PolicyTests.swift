@@ -10,67 +10,33 @@ import XCTest
 final class S3PolicyTests: XCTestCase {
     static let chunk = 256 << 10
 
-    /// moto, then a dev server with `--policy s3` in front of it, signed in.
-    final class S3Scenario {
-        let moto: MotoServer
-        let scenario: Scenario
-        let motoScratch: String
+    /// moto, then a dev server with `--policy s3` (or the policy in `arguments`) in front of it, signed in.
+    static func s3Scenario(_ arguments: [String]) throws -> Scenario {
+        try Scenario(policy: .s3, serverArguments: ["--chunk-size", "\(S3PolicyTests.chunk)"] + arguments)
+    }
 
-        init(_ arguments: [String]) throws {
-            motoScratch = FileManager.default.temporaryDirectory.appendingPathComponent("crsync-moto-\(UUID().uuidString.prefix(8))").path
-            try FileManager.default.createDirectory(atPath: motoScratch, withIntermediateDirectories: true)
-            moto = try MotoServer(scratch: motoScratch)
-            let policy = arguments.contains("--policy") ? [] : ["--policy", "s3"]
-            do {
-                scenario = try Scenario(serverArguments: ["--s3-endpoint", moto.url, "--chunk-size", "\(S3PolicyTests.chunk)"]
-                                        + policy + arguments)
-            } catch {
-                moto.stop()
-                throw error
-            }
-        }
+    func s3Scenario(_ arguments: [String]) throws -> Scenario { try Self.s3Scenario(arguments) }
 
-        func tearDown() {
-            scenario.tearDown()
-            moto.stop()
-            try? FileManager.default.removeItem(atPath: motoScratch)
+    /// Files of several parts (the last one most of a part), small ones and an empty one. Returns the parts.
+    static func makeTree(at root: String, count: Int = 4, parts: Int = 5) throws -> Int {
+        var expectedParts = 0
+        for i in 0..<count {
+            try writeFile(root + "/multi/file-\(i).bin", pseudoRandomBytes(parts * S3PolicyTests.chunk - (i + 1) * 1000, seed: UInt64(300 + i)))
+            expectedParts += parts
         }
-
-        /// Part PUTs beyond the first of each (upload, part): what a crash cost.
-        var resentParts: Int {
-            let puts = moto.partPuts()
-            return puts.count - Set(puts.map { "\($0.uploadID)#\($0.part)" }).count
+        for i in 0..<3 {
+            try writeFile(root + "/small/s-\(i).txt", Array("small \(i)".utf8))
+            expectedParts += 1
         }
-
-        /// Files of several parts (the last one most of a part), small ones and an empty one. Returns the parts.
-        static func makeTree(at root: String, count: Int = 4, parts: Int = 5) throws -> Int {
-            var expectedParts = 0
-            for i in 0..<count {
-                try writeFile(root + "/multi/file-\(i).bin", pseudoRandomBytes(parts * S3PolicyTests.chunk - (i + 1) * 1000, seed: UInt64(300 + i)))
-                expectedParts += parts
-            }
-            for i in 0..<3 {
-                try writeFile(root + "/small/s-\(i).txt", Array("small \(i)".utf8))
-                expectedParts += 1
-            }
-            try writeFile(root + "/empty.txt", [])
-            return expectedParts + 1
-        }
-
-        /// Bytes identical, no placeholder, no multipart upload open in the bucket.
-        func assertArrivedWithNothingLeft(local: String, remote: String, _ context: String,
-                                          file: StaticString = #filePath, line: UInt = #line) throws {
-            XCTAssertEqual(try scenario.mismatches(local: local, remote: remote), [], context, file: file, line: line)
-            XCTAssertEqual(try scenario.placeholders(under: "cloudreve://my").map(\.path), [], "placeholder left: \(context)", file: file, line: line)
-            XCTAssertEqual(try moto.openMultipartUploads(), 0, "multipart upload left open in the bucket: \(context)", file: file, line: line)
-        }
+        try writeFile(root + "/empty.txt", [])
+        return expectedParts + 1
     }
 
     func makeTree(at root: String, count: Int = 4, parts: Int = 5) throws -> Int {
-        try S3Scenario.makeTree(at: root, count: count, parts: parts)
+        try Self.makeTree(at: root, count: count, parts: parts)
     }
 
-    func assertArrivedWithNothingLeft(_ s3: S3Scenario, local: String, remote: String, _ context: String,
+    func assertArrivedWithNothingLeft(_ s3: Scenario, local: String, remote: String, _ context: String,
                                       file: StaticString = #filePath, line: UInt = #line) throws {
         try s3.assertArrivedWithNothingLeft(local: local, remote: remote, context, file: file, line: line)
     }
@@ -78,27 +44,27 @@ final class S3PolicyTests: XCTestCase {
     func testTreeSyncsStraightToS3OnEachRelease() throws {
         for (policy, version) in [("s3", "4.0"), ("s3", "4.18"), ("ks3", "4.18"), ("cos", "4.18")] {
             // chunk_concurrency is reported from 4.7 on: parts then go three at a time.
-            let s3 = try S3Scenario(["--emulate", version, "--policy", policy, "--chunk-concurrency", "3"])
+            let s3 = try s3Scenario(["--emulate", version, "--policy", policy, "--chunk-concurrency", "3"])
             defer { s3.tearDown() }
-            let local = s3.scenario.scratch + "/tree"
+            let local = s3.scratch + "/tree"
             let parts = try makeTree(at: local)
-            let result = try s3.scenario.sync(local, "cloudreve://my/S3")
+            let result = try s3.sync(local, "cloudreve://my/S3")
             XCTAssertEqual(result.status, 0, "\(version): \(result.stderr)")
             try assertArrivedWithNothingLeft(s3, local: local, remote: "cloudreve://my/S3", version)
-            XCTAssertEqual(s3.moto.partPuts().count, parts, "\(policy) \(version): every part exactly once, straight to the storage")
-            XCTAssertEqual(try s3.scenario.server.stats().chunkRequests, 0, "\(version): no chunk went through Cloudreve")
-            XCTAssertEqual(try s3.scenario.server.stats().completions.count, 4 + 3 + 1, version)
+            XCTAssertEqual(s3.moto!.partPuts().count, parts, "\(policy) \(version): every part exactly once, straight to the storage")
+            XCTAssertEqual(try s3.server.stats().chunkRequests, 0, "\(version): no chunk went through Cloudreve")
+            XCTAssertEqual(try s3.server.stats().completions.count, 4 + 3 + 1, version)
             // Nothing changed: a second pass sends nothing.
-            XCTAssertEqual(try s3.scenario.sync(local, "cloudreve://my/S3").status, 0)
-            XCTAssertEqual(s3.moto.partPuts().count, parts, "\(version): an unchanged tree sent parts again")
-            let status = try s3.scenario.crsync(["status"])
+            XCTAssertEqual(try s3.sync(local, "cloudreve://my/S3").status, 0)
+            XCTAssertEqual(s3.moto!.partPuts().count, parts, "\(version): an unchanged tree sent parts again")
+            let status = try s3.crsync(["status"])
             XCTAssertTrue(status.stdout.contains("straight to the '\(policy)' storage in parts"), status.stdout)
         }
     }
 
     /// Relay mode on an S3 policy: the whole file in one request to Cloudreve, whatever its size (§8c).
     func testRelayPolicyUploadsEachFileInOneRequest() throws {
-        let scenario = try Scenario(serverArguments: ["--policy", "relay", "--chunk-size", "\(S3PolicyTests.chunk)"])
+        let scenario = try Scenario(policy: .relay, serverArguments: ["--chunk-size", "\(S3PolicyTests.chunk)"])
         defer { scenario.tearDown() }
         let local = scenario.scratch + "/tree"
         _ = try makeTree(at: local, count: 2, parts: 3)
@@ -113,53 +79,53 @@ final class S3PolicyTests: XCTestCase {
 
     /// A kill between a part's reply and its journaled ETag costs that part only; the session is resumed.
     func testKillBeforeAPartIsJournaledResendsOnlyThatPart() throws {
-        let s3 = try S3Scenario([])
+        let s3 = try s3Scenario([])
         defer { s3.tearDown() }
-        let local = s3.scenario.scratch + "/one"
+        let local = s3.scratch + "/one"
         try writeFile(local + "/big.bin", pseudoRandomBytes(8 * S3PolicyTests.chunk - 500, seed: 9))
-        let killed = try s3.scenario.crsync(["sync", local, "cloudreve://my/One", "--workers", "1"], environment: ["CRSYNC_CRASH_AT": "after-reply:3"])
+        let killed = try s3.crsync(["sync", local, "cloudreve://my/One", "--workers", "1"], environment: ["CRSYNC_CRASH_AT": "after-reply:3"])
         XCTAssertEqual(killed.status, 128 + SIGKILL)
-        let result = try s3.scenario.sync(local, "cloudreve://my/One")
+        let result = try s3.sync(local, "cloudreve://my/One")
         XCTAssertEqual(result.status, 0, result.stderr)
         try assertArrivedWithNothingLeft(s3, local: local, remote: "cloudreve://my/One", "after-reply:3")
-        let puts = s3.moto.partPuts()
+        let puts = s3.moto!.partPuts()
         XCTAssertEqual(Set(puts.map(\.uploadID)).count, 1, "the multipart upload was resumed, not replaced")
         var perPart: [Int: Int] = [:]
         for put in puts { perPart[put.part, default: 0] += 1 }
         XCTAssertEqual(perPart, [1: 1, 2: 1, 3: 2, 4: 1, 5: 1, 6: 1, 7: 1, 8: 1], "only the unjournaled part 3 goes twice")
-        XCTAssertEqual(try s3.scenario.server.stats().sessionsCreated, 1)
+        XCTAssertEqual(try s3.server.stats().sessionsCreated, 1)
     }
 
     /// Kills between the last part and the journal's record of the finished file: at most the last part again.
     func testKillsAroundCompletionFinishWithoutResendingJournaledParts() throws {
-        let s3 = try S3Scenario([])
+        let s3 = try s3Scenario([])
         defer { s3.tearDown() }
         for (n, moment) in ["after-last-reply:1", "after-last-ack:1", "after-storage-complete:1", "before-synced:1", "last-chunk:1"].enumerated() {
-            let local = s3.scenario.scratch + "/m\(n)"
+            let local = s3.scratch + "/m\(n)"
             try writeFile(local + "/f.bin", pseudoRandomBytes(4 * S3PolicyTests.chunk - 100, seed: UInt64(40 + n)))
-            let before = s3.moto.partPuts().count
+            let before = s3.moto!.partPuts().count
             let resentBefore = s3.resentParts
-            let killed = try s3.scenario.crsync(["sync", local, "cloudreve://my/M\(n)"], environment: ["CRSYNC_CRASH_AT": moment])
+            let killed = try s3.crsync(["sync", local, "cloudreve://my/M\(n)"], environment: ["CRSYNC_CRASH_AT": moment])
             XCTAssertEqual(killed.status, 128 + SIGKILL, moment)
-            let result = try s3.scenario.sync(local, "cloudreve://my/M\(n)")
+            let result = try s3.sync(local, "cloudreve://my/M\(n)")
             XCTAssertEqual(result.status, 0, "\(moment): \(result.stderr)")
             try assertArrivedWithNothingLeft(s3, local: local, remote: "cloudreve://my/M\(n)", moment)
-            let sent = s3.moto.partPuts().count - before
+            let sent = s3.moto!.partPuts().count - before
             let resent = s3.resentParts - resentBefore
             // after-last-reply and last-chunk: the last part had no journaled ETag; the others: nothing again.
             let allowed = moment.hasPrefix("after-last-reply") || moment.hasPrefix("last-chunk") ? 1 : 0
             XCTAssertLessThanOrEqual(resent, allowed, "\(moment): \(sent) part PUTs for 4 parts")
             XCTAssertLessThanOrEqual(sent, 4 + allowed, moment)
-            XCTAssertEqual(try s3.scenario.server.stats().sessionsCreated, n + 1, "\(moment): the session was resumed, not replaced")
+            XCTAssertEqual(try s3.server.stats().sessionsCreated, n + 1, "\(moment): the session was resumed, not replaced")
         }
     }
 
     func testSigkillsMidUploadCostAtMostThePartsInFlight() throws {
         // Three parts of a file in flight at once (the policy's chunk_concurrency).
         let perFile = 3
-        let s3 = try S3Scenario(["--chunk-concurrency", "\(perFile)"])
+        let s3 = try s3Scenario(["--chunk-concurrency", "\(perFile)"])
         defer { s3.tearDown() }
-        let local = s3.scenario.scratch + "/tree"
+        let local = s3.scratch + "/tree"
         _ = try makeTree(at: local, count: 10, parts: 8)
         let workers = 2
         let moments = ["after-reply:3", "last-chunk:1", "after-create:2", "after-reply:1", "after-last-reply:1", "after-last-ack:1",
@@ -170,7 +136,7 @@ final class S3PolicyTests: XCTestCase {
             var environment: [String: String] = [:]
             if round % 2 == 0 { environment["CRSYNC_CRASH_AT"] = moments[(round / 2) % moments.count] }
             // 4 MB/s: a pass takes seconds, so a random kill lands mid-upload.
-            let child = try s3.scenario.start(["sync", local, "cloudreve://my/Kill", "--workers", "\(workers)", "--bwlimit", "4M"],
+            let child = try s3.start(["sync", local, "cloudreve://my/Kill", "--workers", "\(workers)", "--bwlimit", "4M"],
                                               environment: environment)
             if environment.isEmpty {
                 usleep(UInt32.random(in: 200_000...900_000, using: &generator))
@@ -178,12 +144,12 @@ final class S3PolicyTests: XCTestCase {
             }
             if child.wait() == 128 + SIGKILL { kills += 1 }
         }
-        let final = try s3.scenario.sync(local, "cloudreve://my/Kill", ["--workers", "\(workers)"])
+        let final = try s3.sync(local, "cloudreve://my/Kill", ["--workers", "\(workers)"])
         XCTAssertEqual(final.status, 0, final.stderr)
         try assertArrivedWithNothingLeft(s3, local: local, remote: "cloudreve://my/Kill", "after \(kills) SIGKILLs")
         let resent = s3.resentParts
         let bound = kills * workers * perFile
-        print("s3: \(kills) SIGKILLs, \(s3.moto.partPuts().count) part PUTs, \(resent) parts re-sent (bound \(bound) = kills × workers × parts in flight per file)")
+        print("s3: \(kills) SIGKILLs, \(s3.moto!.partPuts().count) part PUTs, \(resent) parts re-sent (bound \(bound) = kills × workers × parts in flight per file)")
         XCTAssertGreaterThanOrEqual(kills, 9, "most rounds must really be killed mid-upload")
         XCTAssertLessThanOrEqual(resent, bound)
     }
@@ -191,80 +157,80 @@ final class S3PolicyTests: XCTestCase {
     /// A callback answered 40055 (the object on the storage is not the session's size) cancels the session
     /// (Cloudreve answers -1, as our own completion left nothing to abort) and uploads the file again.
     func testSizeMismatchAtTheCallbackRestartsTheUpload() throws {
-        let s3 = try S3Scenario([])
+        let s3 = try s3Scenario([])
         defer { s3.tearDown() }
-        let local = s3.scenario.scratch + "/mm"
+        let local = s3.scratch + "/mm"
         try writeFile(local + "/f.bin", pseudoRandomBytes(3 * S3PolicyTests.chunk + 7, seed: 80))
-        let killed = try s3.scenario.crsync(["sync", local, "cloudreve://my/MM"], environment: ["CRSYNC_CRASH_AT": "after-storage-complete:1"])
+        let killed = try s3.crsync(["sync", local, "cloudreve://my/MM"], environment: ["CRSYNC_CRASH_AT": "after-storage-complete:1"])
         XCTAssertEqual(killed.status, 128 + SIGKILL)
         // Someone truncates the completed object on the storage before the callback.
-        let listing = try HTTPTransport().perform(HTTPRequest(method: "GET", url: s3.moto.url + "/\(MotoServer.bucket)?list-type=2"))
+        let listing = try HTTPTransport().perform(HTTPRequest(method: "GET", url: s3.moto!.url + "/\(MotoServer.bucket)?list-type=2"))
         let text = String(decoding: listing.body, as: UTF8.self)
         let key = try XCTUnwrap(text.components(separatedBy: "<Key>").dropFirst().first?.components(separatedBy: "</Key>").first)
         XCTAssertTrue(key.hasSuffix("/f.bin"), key)
-        let put = try HTTPTransport().perform(HTTPRequest(method: "PUT", url: s3.moto.url + "/\(MotoServer.bucket)/" + key, body: .bytes([1, 2, 3])))
+        let put = try HTTPTransport().perform(HTTPRequest(method: "PUT", url: s3.moto!.url + "/\(MotoServer.bucket)/" + key, body: .bytes([1, 2, 3])))
         XCTAssertEqual(put.status, 200)
-        let result = try s3.scenario.sync(local, "cloudreve://my/MM")
+        let result = try s3.sync(local, "cloudreve://my/MM")
         XCTAssertEqual(result.status, 0, result.stderr)
         try assertArrivedWithNothingLeft(s3, local: local, remote: "cloudreve://my/MM", "after 40055")
-        XCTAssertEqual(try s3.scenario.server.stats().sessionsCreated, 2, "the mismatched session was replaced")
-        XCTAssertEqual(try s3.scenario.server.stats().int("sessions_cancelled"), 1)
-        let log = s3.scenario.server.process.stderr
+        XCTAssertEqual(try s3.server.stats().sessionsCreated, 2, "the mismatched session was replaced")
+        XCTAssertEqual(try s3.server.stats().int("sessions_cancelled"), 1)
+        let log = s3.server.process.stderr
         XCTAssertTrue(log.contains("400 code=40055"), "the callback refused the object: \(log)")
         XCTAssertTrue(log.contains("DELETE /api/v4/file/upload 200 code=-1"), "the cancel after our own completion answered -1")
     }
 
     /// An expired session's presigned URLs are dead: the resume cancels it and starts a new one.
     func testExpiredS3SessionIsReplacedWithNothingLeftOpen() throws {
-        let s3 = try S3Scenario(["--session-ttl", "3"])
+        let s3 = try s3Scenario(["--session-ttl", "3"])
         defer { s3.tearDown() }
-        let local = s3.scenario.scratch + "/ttl"
+        let local = s3.scratch + "/ttl"
         try writeFile(local + "/f.bin", pseudoRandomBytes(6 * S3PolicyTests.chunk, seed: 77))
-        let killed = try s3.scenario.crsync(["sync", local, "cloudreve://my/TTL"], environment: ["CRSYNC_CRASH_AT": "after-reply:2"])
+        let killed = try s3.crsync(["sync", local, "cloudreve://my/TTL"], environment: ["CRSYNC_CRASH_AT": "after-reply:2"])
         XCTAssertEqual(killed.status, 128 + SIGKILL)
         sleep(4)
-        let result = try s3.scenario.sync(local, "cloudreve://my/TTL")
+        let result = try s3.sync(local, "cloudreve://my/TTL")
         XCTAssertEqual(result.status, 0, result.stderr)
         try assertArrivedWithNothingLeft(s3, local: local, remote: "cloudreve://my/TTL", "expired session")
-        XCTAssertEqual(try s3.scenario.server.stats().sessionsCreated, 2)
-        XCTAssertEqual(Set(s3.moto.partPuts().map(\.uploadID)).count, 2)
+        XCTAssertEqual(try s3.server.stats().sessionsCreated, 2)
+        XCTAssertEqual(Set(s3.moto!.partPuts().map(\.uploadID)).count, 2)
     }
 
     /// `crsync sessions` lists an interrupted S3 session; once it is stale (expired), `sessions clean` cancels
     /// it: placeholder gone, and the multipart upload aborted (by the server's upload sentinel, as the
     /// session's KV entry expired with it, §4).
     func testSessionsListsAndCleansS3Sessions() throws {
-        let s3 = try S3Scenario(["--session-ttl", "3"])
+        let s3 = try s3Scenario(["--session-ttl", "3"])
         defer { s3.tearDown() }
-        let local = s3.scenario.scratch + "/sess"
+        let local = s3.scratch + "/sess"
         try writeFile(local + "/f.bin", pseudoRandomBytes(6 * S3PolicyTests.chunk, seed: 78))
-        let killed = try s3.scenario.crsync(["sync", local, "cloudreve://my/Sess"], environment: ["CRSYNC_CRASH_AT": "after-reply:2"])
+        let killed = try s3.crsync(["sync", local, "cloudreve://my/Sess"], environment: ["CRSYNC_CRASH_AT": "after-reply:2"])
         XCTAssertEqual(killed.status, 128 + SIGKILL)
-        let listed = try s3.scenario.crsync(["sessions"])
+        let listed = try s3.crsync(["sessions"])
         XCTAssertEqual(listed.status, 0, listed.stderr)
         XCTAssertTrue(listed.stdout.contains("f.bin") && listed.stdout.contains("resumable"), listed.stdout)
-        XCTAssertEqual(try s3.moto.openMultipartUploads(), 1)
+        XCTAssertEqual(try s3.moto!.openMultipartUploads(), 1)
         sleep(4)
-        XCTAssertTrue(try s3.scenario.crsync(["sessions"]).stdout.contains("stale"))
-        let cleaned = try s3.scenario.crsync(["sessions", "clean"])
+        XCTAssertTrue(try s3.crsync(["sessions"]).stdout.contains("stale"))
+        let cleaned = try s3.crsync(["sessions", "clean"])
         XCTAssertEqual(cleaned.status, 0, cleaned.stderr)
-        XCTAssertEqual(try s3.moto.openMultipartUploads(), 0, "sessions clean left the multipart upload open")
-        XCTAssertEqual(try s3.scenario.placeholders(under: "cloudreve://my").count, 0)
-        XCTAssertEqual(try s3.scenario.crsync(["sessions"]).stdout.contains("f.bin"), false)
+        XCTAssertEqual(try s3.moto!.openMultipartUploads(), 0, "sessions clean left the multipart upload open")
+        XCTAssertEqual(try s3.placeholders(under: "cloudreve://my").count, 0)
+        XCTAssertEqual(try s3.crsync(["sessions"]).stdout.contains("f.bin"), false)
     }
 
     /// `DELETE /file/upload` on a live S3 session aborts its multipart upload on the storage (§8c).
     func testCancellingALiveS3SessionAbortsTheMultipartUpload() throws {
-        let s3 = try S3Scenario([])
+        let s3 = try s3Scenario([])
         defer { s3.tearDown() }
-        let client = try s3.scenario.server.client()
+        let client = try s3.server.client()
         let target = try CloudrevePath(parsing: "cloudreve://my/c.bin")
         let (session, json) = try client.createUploadSession(UploadSessionRequest(uri: target.uri, size: 3 * Int64(S3PolicyTests.chunk),
                                                                                    lastModified: 0, policyID: nil, previous: nil))
         let parsed = try XCTUnwrap(S3Session.parse(json))
         XCTAssertEqual(parsed.uploadURLs.count, 3)
         // Chunks of a direct session do not go through Cloudreve: 40006.
-        let blob = s3.scenario.scratch + "/c.bin"
+        let blob = s3.scratch + "/c.bin"
         try writeFile(blob, pseudoRandomBytes(S3PolicyTests.chunk, seed: 1))
         let fd = open(blob, O_RDONLY)
         defer { close(fd) }
@@ -274,9 +240,9 @@ final class S3PolicyTests: XCTestCase {
         }
         XCTAssertTrue(parsed.uploadURLs[0].contains("X-Amz-Expires=86399") && parsed.uploadURLs[0].contains("content-length%3Bhost"),
                       parsed.uploadURLs[0])
-        XCTAssertEqual(try s3.moto.openMultipartUploads(), 1)
+        XCTAssertEqual(try s3.moto!.openMultipartUploads(), 1)
         try client.cancelUploadSession(id: session.sessionID, uri: target.uri)
-        XCTAssertEqual(try s3.moto.openMultipartUploads(), 0)
+        XCTAssertEqual(try s3.moto!.openMultipartUploads(), 0)
         XCTAssertNil(try client.fileInfoIfExists(target))
         // The callback of a cancelled session: HTTP 401, 40011.
         XCTAssertThrowsError(try client.storageCallback(type: "s3", sessionID: session.sessionID, secret: parsed.callbackSecret)) {
@@ -288,11 +254,11 @@ final class S3PolicyTests: XCTestCase {
     /// object of the wrong size (moto accepts any part length; the dev server must catch it), 401/40020 for a
     /// wrong secret, 0 once complete, then 401/40011; and -1 for a cancel after our own completion.
     func testCallbackAnswersAsCloudreve418() throws {
-        let s3 = try S3Scenario([])
+        let s3 = try s3Scenario([])
         defer { s3.tearDown() }
-        let client = try s3.scenario.server.client()
+        let client = try s3.server.client()
         let chunk = Int64(S3PolicyTests.chunk)
-        let blob = s3.scenario.scratch + "/blob.bin"
+        let blob = s3.scratch + "/blob.bin"
         try writeFile(blob, pseudoRandomBytes(Int(2 * chunk), seed: 5))
         let fd = open(blob, O_RDONLY)
         defer { close(fd) }
@@ -327,7 +293,7 @@ final class S3PolicyTests: XCTestCase {
         XCTAssertEqual(try client.fileInfo(good).size, 2 * chunk)
         XCTAssertNil(try client.fileInfo(good).uploadSessionID)
         XCTAssertEqual(code { try client.storageCallback(type: "s3", sessionID: s2.sessionID, secret: p2.callbackSecret) }, 40011)
-        XCTAssertEqual(try s3.moto.openMultipartUploads(), 0)
+        XCTAssertEqual(try s3.moto!.openMultipartUploads(), 0)
     }
 
     /// Policies crsync cannot drive yet fail at once, for good, naming the type; nothing is left behind.
@@ -345,5 +311,22 @@ final class S3PolicyTests: XCTestCase {
             XCTAssertLessThan(Date().timeIntervalSince(started), 20, "\(policy): no hang")
             XCTAssertEqual(try scenario.placeholders(under: "cloudreve://my").count, 0, policy)
         }
+    }
+}
+
+extension Scenario {
+    /// Part PUTs beyond the first of each (upload, part): what a crash cost on s3.
+    var resentParts: Int {
+        let puts = moto!.partPuts()
+        return puts.count - Set(puts.map { "\($0.uploadID)#\($0.part)" }).count
+    }
+}
+
+extension Scenario {
+    /// Bytes identical, and nothing left open: no placeholder, no multipart upload, no partial file on a node.
+    func assertArrivedWithNothingLeft(local: String, remote: String, _ context: String,
+                                      file: StaticString = #filePath, line: UInt = #line) throws {
+        XCTAssertEqual(try mismatches(local: local, remote: remote), [], context, file: file, line: line)
+        XCTAssertEqual(try leftOpen(), [], "left open: \(context)", file: file, line: line)
     }
 }

@@ -51,12 +51,15 @@ final class OneDriveRangeUpload: BodyReceiver {
     private var length: Int64 = 0
     private var total: Int64 = 0
     private var received: Int64 = 0
+    /// `/__dev/faults`: Graph's own faults (a cut connection, a 5xx, a late answer).
+    private var drawn: DrawnFault?
 
     init(store: Store, request: Request, sessionID: String) {
         self.store = store
         self.sessionID = sessionID
         store.sync {
             store.stats.chunkRequests += 1
+            drawn = DrawnFault(&store.faults, declaredLength: request.declaredBodyLength)
             refusal = validate(request)
         }
     }
@@ -82,7 +85,8 @@ final class OneDriveRangeUpload: BodyReceiver {
         return fd >= 0 ? nil : Store.graphError(500, "generalException")
     }
 
-    func receive(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    func receive(_ all: UnsafeRawBufferPointer) -> Bool {
+        let (bytes, cutNow) = drawn?.admit(all, received: received) ?? (all, false)
         store.sync { store.stats.chunkBytes += Int64(bytes.count) }
         if fd >= 0 && refusal == nil {
             let room = max(0, length - received)
@@ -90,7 +94,7 @@ final class OneDriveRangeUpload: BodyReceiver {
             if !part.isEmpty && !pwriteAll(fd, part, offset: start + received) { refusal = Store.graphError(500, "generalException") }
         }
         received += Int64(bytes.count)
-        return true
+        return !cutNow
     }
 
     func abandon() {
@@ -98,8 +102,15 @@ final class OneDriveRangeUpload: BodyReceiver {
     }
 
     func finish() -> Reply {
+        let reply = answer()
+        return drawn?.shape(reply) ?? reply
+    }
+
+    private func answer() -> Reply {
         if fd >= 0 { close(fd); fd = -1 }
         if let refusal { return refusal }
+        // Graph's answer to a failure of its own: 5xx, the range not taken (it is asked for again).
+        if drawn?.fault == .minus1 || drawn?.fault == .ioError { return Store.graphError(500, "generalException") }
         guard received == length else { return Store.graphError(400, "invalidRequest", "body shorter than its range") }
         return store.sync {
             guard var state = store.direct.oneDrive[sessionID], state.received == start else { return Store.graphError(416, "invalidRange") }

@@ -66,6 +66,8 @@ final class SlaveChunkUpload: BodyReceiver {
     private var received: Int64 = 0
     private var declaredLength: Int64 = 0
     private var resetInstead = false
+    /// `/__dev/faults` on the node: the storage's own faults, as on a local policy's chunks.
+    private var drawn: DrawnFault?
 
     init(store: Store, request: Request, sessionID: String) {
         self.store = store
@@ -73,6 +75,7 @@ final class SlaveChunkUpload: BodyReceiver {
         store.sync {
             store.stats.chunkRequests += 1
             resetInstead = store.direct.resetRefusedChunks
+            drawn = DrawnFault(&store.faults, declaredLength: request.declaredBodyLength)
             do { try validate(request) } catch let e as APIError { failure = e } catch { failure = .unclassified }
         }
     }
@@ -105,7 +108,8 @@ final class SlaveChunkUpload: BodyReceiver {
         guard fd >= 0 else { throw APIError.io("Failed to upload file") }
     }
 
-    func receive(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    func receive(_ all: UnsafeRawBufferPointer) -> Bool {
+        let (bytes, cutNow) = drawn?.admit(all, received: received) ?? (all, false)
         store.sync { store.stats.chunkBytes += Int64(bytes.count) }
         if fd >= 0 && failure == nil {
             let room = max(0, expected - received)
@@ -113,7 +117,7 @@ final class SlaveChunkUpload: BodyReceiver {
             if !part.isEmpty && !pwriteAll(fd, part, offset: offset + received) { failure = .io("Failed to upload file") }
         }
         received += Int64(bytes.count)
-        return true
+        return !cutNow
     }
 
     func abandon() {
@@ -127,8 +131,18 @@ final class SlaveChunkUpload: BodyReceiver {
     }
 
     func finish() -> Reply {
+        let reply = answer()
+        return drawn?.shape(reply) ?? reply
+    }
+
+    private func answer() -> Reply {
         if fd >= 0 { close(fd); fd = -1 }
         if let failure { return .error(failure) }
+        switch drawn?.fault {
+        case .minus1?: return .error(.unclassified)
+        case .ioError?: return .error(.io("Failed to upload file"))
+        default: break
+        }
         guard session != nil else { return .error(.sessionExpired) }
         guard received == expected else { return .error(.io("Uploaded data does not match purposed size")) }
         // Up to 4.17 the last index completes at once; 4.18 completes when every index is in, once.

@@ -101,14 +101,14 @@ struct S3Storage {
     /// upload is not complete.
     func objectSize(key: String) throws -> Int64? {
         let response = try request("GET", endpoint + "/" + bucket + "?list-type=2&prefix=" + SigV4.encode(key))
-        guard S3Storage.tag("Key", in: response.body) == key else { return nil }
+        guard S3Storage.tag("Key", in: response.body).map(S3Storage.xmlUnescaped) == key else { return nil }
         return S3Storage.tag("Size", in: response.body).flatMap(Int64.init)
     }
 
     /// The object's ETag as listed (quotes and entities kept), nil when it does not exist.
     func objectETag(key: String) throws -> String? {
         let response = try request("GET", endpoint + "/" + bucket + "?list-type=2&prefix=" + SigV4.encode(key))
-        guard S3Storage.tag("Key", in: response.body) == key else { return nil }
+        guard S3Storage.tag("Key", in: response.body).map(S3Storage.xmlUnescaped) == key else { return nil }
         return S3Storage.tag("ETag", in: response.body)
     }
 
@@ -126,6 +126,13 @@ struct S3Storage {
     func openUploads() throws -> Int {
         let response = try request("GET", endpoint + "/" + bucket + "?uploads")
         return String(decoding: response.body, as: UTF8.self).components(separatedBy: "<Upload>").count - 1
+    }
+
+    /// A listed key as text: S3 escapes `&`, `<`, `>`, quotes in XML, so `a&b.txt` is listed `a&amp;b.txt`.
+    static func xmlUnescaped(_ text: String) -> String {
+        text.replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
+            .replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&apos;", with: "'")
+            .replacingOccurrences(of: "&#39;", with: "'").replacingOccurrences(of: "&amp;", with: "&")
     }
 
     static func tag(_ name: String, in body: [UInt8]) -> String? {

@@ -86,3 +86,34 @@ struct SplitMix64 {
 
     mutating func nextUnitDouble() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }
+
+/// The fault drawn for one upload request on whichever storage takes it (a local chunk, a slave node's
+/// chunk, a OneDrive range), so `/__dev/faults` reaches the storage of every dev-server policy alike.
+struct DrawnFault {
+    var fault: FaultPlan.Fault?
+    var delayMilliseconds = 0
+    private let declaredLength: Int64
+
+    init(_ plan: inout FaultPlan, declaredLength: Int64) {
+        self.declaredLength = declaredLength
+        (fault, delayMilliseconds) = plan.draw(length: declaredLength)
+    }
+
+    /// The part of `bytes` that arrives before a cut (with `received` bytes already in), and whether the
+    /// connection closes after it.
+    func admit(_ bytes: UnsafeRawBufferPointer, received: Int64) -> (usable: UnsafeRawBufferPointer, cutNow: Bool) {
+        if case .cut(let after?) = fault, after < declaredLength, received + Int64(bytes.count) >= after {
+            return (UnsafeRawBufferPointer(rebasing: bytes[0..<Int(max(0, after - received))]), true)
+        }
+        return (bytes, false)
+    }
+
+    /// The answer as the fault leaves it: late, or lost after the request was processed (a cut at or past
+    /// the body's end, reference §8 step 5's unknown outcome).
+    func shape(_ reply: Reply) -> Reply {
+        var reply = reply
+        reply.delayMilliseconds += delayMilliseconds
+        if case .cut = fault { reply.dropConnection = true }
+        return reply
+    }
+}
