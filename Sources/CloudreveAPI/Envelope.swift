@@ -31,10 +31,7 @@ extension CloudreveClient {
                                                  progress: progress)
             } catch let error as TransportError {
                 attempt += 1
-                // A server restarting (or a proxy reconnecting) refuses or drops connections for a few
-                // seconds: a read is asked again, 0.5 to 4 s apart (7.5 s in all), instead of failing the
-                // file. Not the first contact (`/site/ping`), so a wrong address is still named at once.
-                if method == "GET", path != "/site/ping", attempt < 5, retryableConnectionFailure(error.curlCode) {
+                if asksAgain(method: method, path: path, curlCode: error.curlCode, attempt: attempt) {
                     Thread.sleep(forTimeInterval: 0.5 * Double(1 << (attempt - 1)))
                     continue
                 }
@@ -90,6 +87,16 @@ struct LockConflict: Decodable {
 
 /// curl's codes for a connection refused, or closed or reset before a whole answer arrived: what a server
 /// restart looks like from outside. Not a timeout or a stall, which already waited long.
+/// Whether a request that failed to reach the server is sent again (0.5 to 4 s apart, 7.5 s in all) rather
+/// than failing the file. A server restarting, or a proxy reconnecting, refuses or drops connections for a
+/// few seconds. A read is always safe to repeat. A refused connection (curl 7) carried nothing, so any call
+/// is, e.g. creating an upload session while the server restarts. Never the first contact (`/site/ping`), so
+/// a wrong address is still named at once.
+func asksAgain(method: String, path: String, curlCode: Int, attempt: Int) -> Bool {
+    guard path != "/site/ping", attempt < 5 else { return false }
+    return curlCode == 7 || (method == "GET" && retryableConnectionFailure(curlCode))
+}
+
 func retryableConnectionFailure(_ curlCode: Int) -> Bool {
     [7 /* COULDNT_CONNECT */, 52 /* GOT_NOTHING */, 55 /* SEND_ERROR */, 56 /* RECV_ERROR */].contains(curlCode)
 }

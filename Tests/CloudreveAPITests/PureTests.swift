@@ -113,3 +113,26 @@ final class SessionIDDisplayTests: XCTestCase {
         XCTAssertEqual(shortenedSessionPath("/file/list"), "/file/list")
     }
 }
+
+/// Which failed calls are sent again when the server could not be reached.
+final class AskAgainTests: XCTestCase {
+    func testARefusedConnectionIsAskedAgainWhateverTheMethod() {
+        for method in ["GET", "PUT", "POST", "DELETE"] {
+            XCTAssertTrue(asksAgain(method: method, path: "/file/upload", curlCode: 7, attempt: 1), method)
+        }
+    }
+
+    func testACallThatMayHaveReachedTheServerIsRepeatedOnlyIfItIsARead() {
+        for code in [52, 55, 56] {
+            XCTAssertTrue(asksAgain(method: "GET", path: "/file/info", curlCode: code, attempt: 1))
+            XCTAssertFalse(asksAgain(method: "POST", path: "/file/upload/abc/0", curlCode: code, attempt: 1), "\(code)")
+        }
+        XCTAssertFalse(asksAgain(method: "GET", path: "/file/info", curlCode: 6 /* name not resolved */, attempt: 1))
+    }
+
+    func testTheFirstContactAndTheFifthAttemptFailAtOnce() {
+        XCTAssertFalse(asksAgain(method: "GET", path: "/site/ping", curlCode: 7, attempt: 1))
+        XCTAssertTrue(asksAgain(method: "PUT", path: "/file/upload", curlCode: 7, attempt: 4))
+        XCTAssertFalse(asksAgain(method: "PUT", path: "/file/upload", curlCode: 7, attempt: 5))
+    }
+}
