@@ -54,7 +54,9 @@ final class RequestCountTests: XCTestCase {
             requests = try scenario.server.stats().requests
             XCTAssertEqual(requests["PUT file/upload"], 1, "\(version): \(requests)")
             XCTAssertEqual(requests[RequestCountTests.chunkRoute], 1, "\(version): \(requests)")
-            if version != "4.0" { XCTAssertNil(requests["GET file/info"], "\(version): \(requests)") }
+            // (The stale-upload search may meet this upload's placeholder and look at it: "?extended".)
+            // Before 4.11 the server cannot check `previous`, so crsync compares the entity itself: one info.
+            XCTAssertEqual(requests["GET file/info"], version == "4.0" ? 1 : nil, "\(version): \(requests)")
             XCTAssertEqual(try scenario.remoteFiles(under: "cloudreve://my/notes").count, 100, "no conflict copy: \(version)")
             XCTAssertEqual(try scenario.mismatches(local: local, remote: "cloudreve://my/notes"), [], version)
         }

@@ -23,9 +23,12 @@ struct Router {
         guard path.hasPrefix("/api/v4/") else { return buffered(request, api: false) { _ in .notFound } }
         let route = String(path.dropFirst("/api/v4/".count))
         let segments = route.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-        // A search (`uri` with a query, e.g. the stale-upload sweep) counts apart from a plain listing.
+        // A search (`uri` with a query, e.g. the stale-upload sweep) counts apart from a plain listing, and
+        // an extended info (the sweep's look at a placeholder's entities) apart from a plain one.
         let search = route == "file" && (request.queryValue("uri")?.contains("?") ?? false)
-        store.sync { store.stats.requests["\(method.rawValue) \(Router.routeName(segments))\(search ? "?search" : "")", default: 0] += 1 }
+        let extended = route == "file/info" && (try? request.queryBool("extended")) == true
+        let name = "\(method.rawValue) \(Router.routeName(segments))\(search ? "?search" : "")\(extended ? "?extended" : "")"
+        store.sync { store.stats.requests[name, default: 0] += 1 }
 
         // Routes with path parameters.
         if segments.count == 4, segments[0] == "file", segments[1] == "upload", method == .POST {
