@@ -276,6 +276,9 @@ public final class Journal: @unchecked Sendable {
     private static let backToPending = "state = 'pending', attempts = 0, permanent_failure = 0, next_attempt_at = NULL"
 
     private func noteOne(root: String, path: String, identity: FileIdentity) throws -> FileRecord {
+        // An unchanged file is not even offered to the upsert below: on an AUTOINCREMENT table an INSERT
+        // that ends in a no-op update still rewrites sqlite_sequence, one WAL commit and fsync per file.
+        if let known = try fileRecord(root: root, path: path), known.local == identity { return known }
         // The WHERE makes an unchanged identity a no-op, so rescanning an unchanged tree writes nothing.
         try database.run("""
             INSERT INTO files (root, path, state, device, inode, size, mtime_ns)

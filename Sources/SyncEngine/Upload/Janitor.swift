@@ -123,8 +123,11 @@ public struct Janitor {
 
     /// Records the session lifetime a new session shows.
     static func learnTTL(from session: UploadSession, createdAt: Date, journal: Journal) throws {
-        let ttl = String(Int((TimeInterval(session.expires) - createdAt.timeIntervalSince1970).rounded()))
-        // Written only when it changes: not one more fsync per file.
-        if Int(ttl) ?? 0 > 0, try journal.setting(Janitor.ttlKey) != ttl { try journal.setSetting(Janitor.ttlKey, ttl) }
+        let ttl = Int((TimeInterval(session.expires) - createdAt.timeIntervalSince1970).rounded())
+        // Written only when it changes by more than a minute: `expires` is in whole seconds and `createdAt`
+        // is ours, so the span wobbles by a second from session to session, which would cost one more
+        // fsync for every other file; the sweep does not need it closer than that.
+        let known = try journal.setting(Janitor.ttlKey).flatMap { Int($0) }
+        if ttl > 0, abs(ttl - (known ?? -3600)) > 60 { try journal.setSetting(Janitor.ttlKey, String(ttl)) }
     }
 }
