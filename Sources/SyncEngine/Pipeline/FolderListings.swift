@@ -10,13 +10,20 @@ final class FolderListings: @unchecked Sendable {
 
     init(client: CloudreveClient) { self.client = client }
 
-    /// Held while a folder is listed, so that workers asking for the same folder at once list it once.
-    private let fetching = NSLock()
+    /// One per folder, held while it is listed, so that workers asking for the same folder at once list it
+    /// once, while other folders are listed alongside.
+    private var fetching: [String: NSLock] = [:]
 
     func entry(_ path: CloudrevePath) throws -> FileInfo? {
         let folder = path.parent.uri
         if let cached = lock.withLock({ folders[folder] }) { return cached[Array(path.name.utf8)] }
-        return try fetching.withLock {
+        let folderLock = lock.withLock {
+            if let existing = fetching[folder] { return existing }
+            let made = NSLock()
+            fetching[folder] = made
+            return made
+        }
+        return try folderLock.withLock {
             if let cached = lock.withLock({ folders[folder] }) { return cached[Array(path.name.utf8)] }
             var files: [FileInfo] = []
             do {

@@ -141,7 +141,8 @@ struct FileUploader {
             }
         }
         let current = try session ?? createSession(job, identity: identity)
-        if let done = try uploadedEmptyInstead(current, previous: server.version.supportsPrevious ? job.record.remote?.entity : nil) {
+        let previous = job.record.remote.flatMap { $0.isUnconfirmed ? nil : $0.entity }
+        if let done = try uploadedEmptyInstead(current, previous: server.version.supportsPrevious ? previous : nil) {
             return done
         }
         var sent: Int64 = 0
