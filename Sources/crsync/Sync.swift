@@ -97,7 +97,8 @@ struct Sync: ParsableCommand {
             report.merge(pool.report)
             if control.isStopping { report.interrupted = true }
             // The ids and entities the uploads did not ask for: one listing per folder (UnconfirmedBaseline.swift).
-            if report.halted == nil { for root in planned { _ = try? root.learnUploadedBaselines() } }
+            // Not when stopping: an exit waits for no listing; the next pass (or the next version) learns them.
+            if !report.interrupted && report.halted == nil { for root in planned { _ = try? root.learnUploadedBaselines() } }
             if !report.interrupted && report.halted == nil { for root in planned { try? root.notePassCompleted() } }
             progress?.stop()
             publisher.stop()
