@@ -361,8 +361,7 @@ public final class RootSync: @unchecked Sendable {
         var learned: [(fileRowID: Int64, was: RemoteBaseline, now: RemoteBaseline)] = []
         let folders = Dictionary(grouping: records) { root.remote.appending($0.path).parent.uri }
         for group in folders.values {
-            guard let folder = Optional(root.remote.appending(group[0].path).parent),
-                  let listing = try? client.list(folder) else { continue }
+            guard let listing = try? client.list(root.remote.appending(group[0].path).parent) else { continue }
             var byName: [[UInt8]: FileInfo] = [:]
             for info in listing.files { byName[Array(info.name.utf8)] = info }
             for record in group {
