@@ -69,6 +69,10 @@ final class DevServerProcess {
         var chunkRequests: Int { int("chunk_requests") }
         var chunkBytes: Int { int("chunk_bytes") }
         var sessionsCreated: Int { int("sessions_created") }
+        /// API requests per route ("GET file/info", "POST file/upload/{id}/{index}", …).
+        var requests: [String: Int] {
+            ((raw["requests"] as? [String: Any]) ?? [:]).mapValues { ($0 as? NSNumber)?.intValue ?? 0 }
+        }
         var completions: [String: Int] {
             ((raw["completions"] as? [String: Any]) ?? [:]).mapValues { ($0 as? NSNumber)?.intValue ?? 0 }
         }

@@ -28,6 +28,12 @@ struct Router {
         guard path.hasPrefix("/api/v4/") else { return buffered(request, api: false) { _ in .notFound } }
         let route = String(path.dropFirst("/api/v4/".count))
         let segments = route.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        // A search (`uri` with a query, e.g. the stale-upload sweep) counts apart from a plain listing, and
+        // an extended info (the sweep's look at a placeholder's entities) apart from a plain one.
+        let search = route == "file" && (request.queryValue("uri")?.contains("?") ?? false)
+        let extended = route == "file/info" && (try? request.queryBool("extended")) == true
+        let name = "\(method.rawValue) \(Router.routeName(segments))\(search ? "?search" : "")\(extended ? "?extended" : "")"
+        store.sync { store.stats.requests[name, default: 0] += 1 }
 
         // Routes with path parameters.
         if segments.count == 4, segments[0] == "file", segments[1] == "upload", method == .POST {
@@ -83,6 +89,17 @@ struct Router {
         }
         guard let handler else { return buffered(request, api: false) { _ in .notFound } }
         return buffered(request, api: true, handler)
+    }
+
+    /// The route's name in the stats: path parameters (session ids, chunk indexes, entities) as placeholders.
+    static func routeName(_ segments: [String]) -> String {
+        switch (segments.first, segments.count) {
+        case ("file", 4) where segments[1] == "upload": return "file/upload/{id}/{index}"
+        case ("file", 5) where segments[1] == "content": return "file/content/{entity}/{name}"
+        case ("callback", 4): return "callback/\(segments[1])/{id}/{secret}"
+        case ("site", 3) where segments[1] == "config": return "site/config/{section}"
+        default: return segments.joined(separator: "/")
+        }
     }
 
     /// A buffered route run under the state lock. API routes first pass the `CurrentUser`

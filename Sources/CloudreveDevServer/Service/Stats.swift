@@ -11,6 +11,9 @@ struct Stats {
     var renames = 0
     var moves = 0
     var deletes = 0
+    /// API requests per route, e.g. "GET file/info", "POST file/upload/{id}/{index}": what a client's
+    /// pass cost, so tests can assert the exact requests a pass sends. `/__dev/` controls are not counted.
+    var requests: [String: Int] = [:]
 
     var json: JSON {
         .object([
@@ -23,6 +26,7 @@ struct Stats {
             ("renames", .int(renames)),
             ("moves", .int(moves)),
             ("deletes", .int(deletes)),
+            ("requests", .object(requests.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })),
         ])
     }
 }

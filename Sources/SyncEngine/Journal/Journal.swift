@@ -88,8 +88,10 @@ public final class Journal: @unchecked Sendable {
 
     /// The file's content `identity` is now on the server as `remote`. Also deletes its session and the
     /// session's chunks, in the same transaction, so a crash cannot leave a finished upload resumable.
-    public func markSynced(fileRowID: Int64, identity: FileIdentity, remote: RemoteBaseline) throws {
+    /// `finishing`: the queue items done with it, deleted in the same transaction (one fsync, not two).
+    public func markSynced(fileRowID: Int64, identity: FileIdentity, remote: RemoteBaseline, finishing: [WorkItem] = []) throws {
         try writing {
+            try deleteWork(finishing)
             // `identity` is what was uploaded, which may be older than what a scan noted meanwhile:
             // recording it makes the next scan see the difference and mark the file pending again.
             try database.run("""
@@ -101,6 +103,32 @@ public final class Journal: @unchecked Sendable {
                 [.integer(fileRowID)] + JournalRows.identityValues(identity)
                     + [.text(remote.fileID), .text(remote.entity), .integer(remote.size), .integer(remote.mtimeNs)])
             try database.run("DELETE FROM sessions WHERE file_id = ?1", [.integer(fileRowID)])
+        }
+    }
+
+    /// Files of `root` recorded as uploaded whose server id and entity are not learned yet (UnconfirmedBaseline.swift).
+    func unconfirmedRecords(root: String) throws -> [FileRecord] {
+        try locked {
+            try database.query("""
+                SELECT \(JournalRows.fileColumns) FROM files
+                WHERE root = ?1 AND state = 'synced' AND remote_file_id = ''
+                ORDER BY path
+                """, [.text(root)], read: JournalRows.file)
+        }
+    }
+
+    /// Records the id and entity learned for unconfirmed baselines, in one transaction. A record whose
+    /// baseline changed meanwhile (a newer upload) is left alone.
+    func learnBaselines(_ learned: [(fileRowID: Int64, was: RemoteBaseline, now: RemoteBaseline)]) throws {
+        guard !learned.isEmpty else { return }
+        try writing {
+            for item in learned {
+                try database.run("""
+                    UPDATE files SET remote_file_id = ?2, remote_entity = ?3
+                    WHERE id = ?1 AND remote_file_id = '' AND remote_size = ?4 AND remote_mtime_ns = ?5
+                    """, [.integer(item.fileRowID), .text(item.now.fileID), .text(item.now.entity),
+                          .integer(item.was.size), .integer(item.was.mtimeNs)])
+            }
         }
     }
 
@@ -265,6 +293,9 @@ public final class Journal: @unchecked Sendable {
     private static let backToPending = "state = 'pending', attempts = 0, permanent_failure = 0, next_attempt_at = NULL"
 
     private func noteOne(root: String, path: String, identity: FileIdentity) throws -> FileRecord {
+        // An unchanged file is not even offered to the upsert below: on an AUTOINCREMENT table an INSERT
+        // that ends in a no-op update still rewrites sqlite_sequence, one WAL commit and fsync per file.
+        if let known = try fileRecord(root: root, path: path), known.local == identity { return known }
         // The WHERE makes an unchanged identity a no-op, so rescanning an unchanged tree writes nothing.
         try database.run("""
             INSERT INTO files (root, path, state, device, inode, size, mtime_ns)

@@ -1,4 +1,5 @@
 import CSQLite
+import Foundation
 
 /// One connection to an SQLite database file, set up for an acknowledgement journal.
 ///
@@ -8,6 +9,11 @@ import CSQLite
 public final class SQLiteDatabase {
     public let path: String
     let handle: OpaquePointer
+    /// Compiled statements of `run` and `query`, by SQL text, ready for the next use: parsing a statement
+    /// costs more than running it on a small table (issue 11: a pass spent its time in the parser). A
+    /// statement in use is taken out, so two threads never share one.
+    private var idle: [String: OpaquePointer] = [:]
+    private let idleLock = NSLock()
 
     /// Opens (creating if needed) the database at `path`.
     ///
@@ -40,6 +46,7 @@ public final class SQLiteDatabase {
     }
 
     deinit {
+        for statement in idle.values { sqlite3_finalize(statement) }
         sqlite3_close_v2(handle)
     }
 
@@ -60,10 +67,29 @@ public final class SQLiteDatabase {
         try SQLiteStatement(database: self, sql: sql)
     }
 
+    /// A statement for `sql`, compiled before if it was used before; handed back to `idle` when released.
+    func reusable(_ sql: String) throws -> SQLiteStatement {
+        if let handle = idleLock.withLock({ idle.removeValue(forKey: sql) }) {
+            return SQLiteStatement(database: self, sql: sql, reusing: handle)
+        }
+        let statement = try prepare(sql)
+        statement.reusable = true
+        return statement
+    }
+
+    /// Takes back a statement after use (reset, so it holds no read snapshot); false if one is kept already.
+    func putBack(_ sql: String, _ statement: OpaquePointer) -> Bool {
+        idleLock.withLock {
+            guard idle[sql] == nil else { return false }
+            idle[sql] = statement
+            return true
+        }
+    }
+
     /// Runs one statement with `values` bound to its parameters ?1, ?2, …; returns how many rows it changed.
     @discardableResult
     public func run(_ sql: String, _ values: [SQLiteValue] = []) throws -> Int {
-        let statement = try prepare(sql)
+        let statement = try reusable(sql)
         try statement.bind(values)
         while try statement.step() {}
         return Int(sqlite3_changes(handle))
@@ -71,7 +97,7 @@ public final class SQLiteDatabase {
 
     /// Runs one query and turns each row into a value with `read`.
     public func query<T>(_ sql: String, _ values: [SQLiteValue] = [], read: (SQLiteRow) throws -> T) throws -> [T] {
-        let statement = try prepare(sql)
+        let statement = try reusable(sql)
         try statement.bind(values)
         var rows: [T] = []
         while try statement.step() {
@@ -91,7 +117,7 @@ public final class SQLiteDatabase {
     /// Runs `body` inside BEGIN … COMMIT, rolling back if it throws. Transactions do not nest.
     @discardableResult
     public func transaction<T>(_ kind: TransactionKind = .immediate, _ body: () throws -> T) throws -> T {
-        try execute(kind.rawValue)
+        try run(kind.rawValue)
         let result: T
         do {
             result = try body()
@@ -100,7 +126,7 @@ public final class SQLiteDatabase {
             throw error
         }
         do {
-            try execute("COMMIT")
+            try run("COMMIT")
         } catch {
             // A failed COMMIT may leave the transaction open (e.g. SQLITE_BUSY); never leave it dangling.
             if sqlite3_get_autocommit(handle) == 0 { try? execute("ROLLBACK") }

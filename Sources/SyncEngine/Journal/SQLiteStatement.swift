@@ -16,6 +16,15 @@ public final class SQLiteStatement {
     let database: SQLiteDatabase
     let sql: String
     let handle: OpaquePointer
+    /// Handed back to the connection for the next use of the same SQL instead of being finalized.
+    var reusable = false
+
+    init(database: SQLiteDatabase, sql: String, reusing handle: OpaquePointer) {
+        self.database = database
+        self.sql = sql
+        self.handle = handle
+        reusable = true
+    }
 
     init(database: SQLiteDatabase, sql: String) throws {
         var statement: OpaquePointer?
@@ -29,6 +38,12 @@ public final class SQLiteStatement {
     }
 
     deinit {
+        if reusable {
+            // Reset now: a query left mid-way would otherwise keep its read snapshot open.
+            sqlite3_reset(handle)
+            sqlite3_clear_bindings(handle)
+            if database.putBack(sql, handle) { return }
+        }
         sqlite3_finalize(handle)
     }
 

@@ -340,6 +340,9 @@ public final class Daemon: @unchecked Sendable {
                     startWatching(root, index: roots.firstIndex { $0 === root }!)
                 }
                 root.needsRescan = false
+                // The ids and entities of files uploaded since the last rescan, one listing per folder
+                // (UnconfirmedBaseline.swift); a file still uploading is not among them.
+                _ = try? root.sync.learnUploadedBaselines()
                 let key = root.sync.root.key
                 let report = try root.sync.plan(feed: { [pool] queued in pool!.submit(queued, root: root.sync) },
                                                 busy: { [pool] in pool!.isRunning(root: key, under: $0) })

@@ -10,16 +10,37 @@ final class FolderListings: @unchecked Sendable {
 
     init(client: CloudreveClient) { self.client = client }
 
+    /// One per folder, held while it is listed, so that workers asking for the same folder at once list it
+    /// once, while other folders are listed alongside.
+    private var fetching: [String: NSLock] = [:]
+
     func entry(_ path: CloudrevePath) throws -> FileInfo? {
         let folder = path.parent.uri
         if let cached = lock.withLock({ folders[folder] }) { return cached[Array(path.name.utf8)] }
-        var entries: [[UInt8]: FileInfo] = [:]
-        do {
-            for info in try client.list(path.parent).files { entries[Array(info.name.utf8)] = info }
-        } catch CloudreveError.api(40016, _, _, _) {
-            // A folder not yet on the server: nothing in it to skip.
+        let folderLock = lock.withLock {
+            if let existing = fetching[folder] { return existing }
+            let made = NSLock()
+            fetching[folder] = made
+            return made
         }
-        lock.withLock { folders[folder] = entries }
-        return entries[Array(path.name.utf8)]
+        return try folderLock.withLock {
+            if let cached = lock.withLock({ folders[folder] }) { return cached[Array(path.name.utf8)] }
+            var files: [FileInfo] = []
+            do {
+                files = try client.list(path.parent).files
+            } catch CloudreveError.api(40016, _, _, _) {
+                // A folder not yet on the server: nothing in it to skip.
+            }
+            return remember(path.parent, files)[Array(path.name.utf8)]
+        }
+    }
+
+    /// Keeps a listing already fetched for another reason (the root's, for its storage policy).
+    @discardableResult
+    func remember(_ folder: CloudrevePath, _ files: [FileInfo]) -> [[UInt8]: FileInfo] {
+        var entries: [[UInt8]: FileInfo] = [:]
+        for info in files { entries[Array(info.name.utf8)] = info }
+        lock.withLock { folders[folder.uri] = entries }
+        return entries
     }
 }

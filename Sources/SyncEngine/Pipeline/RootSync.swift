@@ -47,14 +47,25 @@ public final class RootSync: @unchecked Sendable {
         self.control = control
     }
 
-    /// Learns the server's release and storage policy (creating the remote root if missing). Throws for
-    /// what stops the whole root: no server, not signed in.
+    /// Learns the server's release. Throws for what stops the whole root: no server, not signed in.
     public func prepare() throws {
         let version = try client.ping()
-        let policy = try rootPolicy()
-        let snapshot = ServerSnapshot(version: version, policyID: policy?.id, maxSize: policy?.maxSize)
-        serverLock.withLock { serverSnapshot = snapshot }
+        serverLock.withLock { serverSnapshot = ServerSnapshot(version: version, policyID: nil) }
         try Janitor(client: client, journal: journal).remember(root: root.remote)
+    }
+
+    /// Learns the storage policy from the root's listing (creating the remote root if missing), once per
+    /// `RootSync`: only when something is to be uploaded, so that a pass with nothing to send sends only the
+    /// version check and the search for stale uploads.
+    func learnPolicy() throws {
+        if server == nil { try prepare() }
+        guard server?.policyKnown == false else { return }
+        let policy = try rootPolicy()
+        serverLock.withLock {
+            serverSnapshot?.policyID = policy?.id
+            serverSnapshot?.maxSize = policy?.maxSize
+            serverSnapshot?.policyKnown = true
+        }
     }
 
     /// A whole pass up to the uploads: scan, compare with the journal in memory, move what was renamed
@@ -90,6 +101,8 @@ public final class RootSync: @unchecked Sendable {
         var vanished = try known.keys.map(\.path).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
             .compactMap { try journal.record(root: root.key, path: $0) }.map(settleInterrupted)
         known = [:]
+        // Something to upload, or an empty root (whose remote folder is created, as a user expects).
+        if !changed.isEmpty || scan.files.isEmpty { try learnPolicy() }
 
         // A vanished file whose exact identity (device, inode, size, mtime) reappears under a new name was
         // renamed or moved while nobody watched: moved on the server, nothing sent again.
@@ -203,7 +216,7 @@ public final class RootSync: @unchecked Sendable {
         var result = Performed()
         let server: ServerSnapshot
         do {
-            if self.server == nil { try prepare() }
+            try learnPolicy()
             guard let prepared = self.server else { return result }
             server = prepared
         } catch let error as CloudreveError {
@@ -238,8 +251,10 @@ public final class RootSync: @unchecked Sendable {
                                         control: control, allowAppends: item.appends, warn: events.warning)
             uploader.cancel = cancel
             // A file the watcher just saw appear cannot be on the server already as ours; a scan's might (a lost journal).
-            switch sync(record, uploader: uploader, listings: item.checkServer ? passListings : nil, version: server.version) {
+            var finished = false
+            switch sync(record, item: item, uploader: uploader, listings: item.checkServer ? passListings : nil, version: server.version) {
             case .uploaded(let bytes, let sent, let conflictCopy):
+                finished = true  // in the transaction that recorded it
                 result.report.uploaded.append((record.path, bytes))
                 result.report.bytesSent += sent
                 if let conflictCopy { result.report.conflicts.append((record.path, conflictCopy.description)) }
@@ -259,7 +274,7 @@ public final class RootSync: @unchecked Sendable {
                 result.interrupted = true
                 return result
             }
-            if result.retryAt == nil { try journal.finish([item]) }
+            if result.retryAt == nil, !finished { try journal.finish([item]) }
         } catch let error as SQLiteError where stateTrouble(error) != nil {
             result.report.halted = stateTrouble(error)
             result.interrupted = true
@@ -282,7 +297,7 @@ public final class RootSync: @unchecked Sendable {
         case halted(String)
     }
 
-    private func sync(_ record: FileRecord, uploader: FileUploader, listings: FolderListings?, version: ServerVersion) -> Outcome {
+    private func sync(_ record: FileRecord, item: WorkItem, uploader: FileUploader, listings: FolderListings?, version: ServerVersion) -> Outcome {
         let localPath = root.local + "/" + record.path
         let remote = root.remote.appending(record.path)
         let started = Date()
@@ -304,7 +319,7 @@ public final class RootSync: @unchecked Sendable {
             defer { control.board.end(record.id) }
             let done = try uploader.upload(record: record, localPath: localPath, remote: remote)
             CrashHook.reached(.beforeSynced)
-            try journal.markSynced(fileRowID: record.id, identity: done.identity, remote: done.remote)
+            try journal.markSynced(fileRowID: record.id, identity: done.identity, remote: done.remote, finishing: [item])
             events.uploaded(record.path, done.identity.size, Date().timeIntervalSince(started))
             control.metrics?.add(.filesUploaded)
             control.metrics?.add(.bytesSent, Double(done.bytesSent))
@@ -337,6 +352,32 @@ public final class RootSync: @unchecked Sendable {
         }
     }
 
+    /// Learns the id and entity of files uploaded without asking for them (UnconfirmedBaseline.swift): one
+    /// listing per folder that has such files, after their uploads are done, instead of one `GET /file/info`
+    /// per file. A file the listing does not show as ours stays unconfirmed; its next version asks for it.
+    /// Returns how many were learned. Listing errors are left for the next pass.
+    @discardableResult
+    public func learnUploadedBaselines() throws -> Int {
+        let records = try journal.unconfirmedRecords(root: root.key)
+        guard !records.isEmpty else { return 0 }
+        if server == nil { try prepare() }
+        guard let version = server?.version else { return 0 }
+        var learned: [(fileRowID: Int64, was: RemoteBaseline, now: RemoteBaseline)] = []
+        let folders = Dictionary(grouping: records) { root.remote.appending($0.path).parent.uri }
+        for group in folders.values {
+            guard let listing = try? client.list(root.remote.appending(group[0].path).parent) else { continue }
+            var byName: [[UInt8]: FileInfo] = [:]
+            for info in listing.files { byName[Array(info.name.utf8)] = info }
+            for record in group {
+                guard let baseline = record.remote, let info = byName[Array(root.remote.appending(record.path).name.utf8)],
+                      isUnconfirmedUpload(info, baseline: baseline, version: version) else { continue }
+                learned.append((record.id, baseline, RemoteBaseline(learned: info, from: baseline)))
+            }
+        }
+        try journal.learnBaselines(learned)
+        return learned.count
+    }
+
     /// Whether `path` or any folder above it is excluded.
     private func excludedWithFolders(_ path: String) -> Bool {
         let parts = path.split(separator: "/", omittingEmptySubsequences: true)
@@ -347,14 +388,18 @@ public final class RootSync: @unchecked Sendable {
         return false
     }
 
-    /// The policy id from the root's listing, creating the root when it is missing.
+    /// The policy id from the root's listing, creating the root when it is missing. The listing also
+    /// serves the pass's check of the root's own files (`passListings`).
     private func rootPolicy() throws -> StoragePolicy? {
+        let listing: FolderListing
         do {
-            return try client.list(root.remote).storagePolicy
+            listing = try client.list(root.remote)
         } catch CloudreveError.api(40016, _, _, _) {
             try client.createFolder(root.remote)
-            return try client.list(root.remote).storagePolicy
+            listing = try client.list(root.remote)
         }
+        passListings.remember(root.remote, listing.files)
+        return listing.storagePolicy
     }
 }
 

@@ -78,11 +78,14 @@ extension Journal {
     /// `items` are done: their rows go, unless a newer request for the same path replaced them meanwhile.
     public func finish(_ items: [WorkItem]) throws {
         guard !items.isEmpty else { return }
-        try writing {
-            for item in items {
-                try database.run("DELETE FROM work WHERE root = ?1 AND path = ?2 AND kind = ?3 AND seq = ?4",
-                                 [.text(item.root), .text(item.path), .text(item.kind.rawValue), .integer(item.seq)])
-            }
+        try writing { try deleteWork(items) }
+    }
+
+    /// `finish` inside a transaction the caller holds.
+    func deleteWork(_ items: [WorkItem]) throws {
+        for item in items {
+            try database.run("DELETE FROM work WHERE root = ?1 AND path = ?2 AND kind = ?3 AND seq = ?4",
+                             [.text(item.root), .text(item.path), .text(item.kind.rawValue), .integer(item.seq)])
         }
     }
 

@@ -53,17 +53,30 @@ public struct Janitor {
     }
 
     /// Every placeholder under `folder` (a recursive search, §6), with its age and owner.
-    public func openUploads(under folder: CloudrevePath, now: Date = Date()) throws -> [OpenUpload] {
-        let ours = Dictionary(try journal.sessions().map { ($0.sessionID, $0) }, uniquingKeysWith: { a, _ in a })
+    /// `onlyOlderThan`: the caller only cares whether another client's upload is older than that; one whose
+    /// file was created more recently is younger still (an upload starts after its file's `created_at`),
+    /// so its age is that bound and costs no request (the sweep, while our own uploads create placeholders
+    /// faster than the journal can be read).
+    public func openUploads(under folder: CloudrevePath, now: Date = Date(), onlyOlderThan: TimeInterval? = nil) throws -> [OpenUpload] {
         let found: [FileInfo]
         do {
             found = try client.list(folder, search: "meta_sys:upload_session_id=").files
         } catch CloudreveError.api(40016, _, _, _) {
             return []
         }
+        // Read after the search: a session is journaled right after the server created it, so the uploads
+        // running meanwhile are known as ours. Their age is the journal's; only another client's (or a lost
+        // one) costs a request to learn when it began.
+        let ours = Dictionary(try journal.sessions().map { ($0.sessionID, $0) }, uniquingKeysWith: { a, _ in a })
         return try found.compactMap { info in
             guard let id = info.uploadSessionID else { return nil }
-            return OpenUpload(path: info.path, sessionID: id, ours: ours[id], age: now.timeIntervalSince(try uploadStarted(info) ?? now))
+            if let session = ours[id] {
+                return OpenUpload(path: info.path, sessionID: id, ours: session, age: now.timeIntervalSince(session.createdAt))
+            }
+            if let limit = onlyOlderThan, let created = info.createdAtDate, now.timeIntervalSince(created) <= limit {
+                return OpenUpload(path: info.path, sessionID: id, ours: nil, age: now.timeIntervalSince(created))
+            }
+            return OpenUpload(path: info.path, sessionID: id, ours: nil, age: now.timeIntervalSince(try uploadStarted(info) ?? now))
         }
     }
 
@@ -80,7 +93,7 @@ public struct Janitor {
         guard orphans else { return cancelled }
         let ttl = sessionTTL
         for root in roots {
-            for upload in try openUploads(under: root, now: now) where upload.ours == nil && upload.age > ttl {
+            for upload in try openUploads(under: root, now: now, onlyOlderThan: ttl) where upload.ours == nil && upload.age > ttl {
                 try client.cancelUploadSession(id: upload.sessionID, uri: upload.path)
                 cancelled.append(upload.path)
             }
@@ -98,7 +111,9 @@ public struct Janitor {
 
     /// Remembers a root so that `crsync sessions` can search it later without configuration.
     public func remember(root: CloudrevePath) throws {
-        try journal.setSetting(Janitor.rootKeyPrefix + root.description, root.uri)
+        // Written only when new: a pass that changes nothing writes nothing.
+        let key = Janitor.rootKeyPrefix + root.description
+        if try journal.setting(key) != root.uri { try journal.setSetting(key, root.uri) }
     }
 
     /// Every remote root a sync pass has used.
@@ -108,8 +123,11 @@ public struct Janitor {
 
     /// Records the session lifetime a new session shows.
     static func learnTTL(from session: UploadSession, createdAt: Date, journal: Journal) throws {
-        let ttl = String(Int((TimeInterval(session.expires) - createdAt.timeIntervalSince1970).rounded()))
-        // Written only when it changes: not one more fsync per file.
-        if Int(ttl) ?? 0 > 0, try journal.setting(Janitor.ttlKey) != ttl { try journal.setSetting(Janitor.ttlKey, ttl) }
+        let ttl = Int((TimeInterval(session.expires) - createdAt.timeIntervalSince1970).rounded())
+        // Written only when it changes by more than a minute: `expires` is in whole seconds and `createdAt`
+        // is ours, so the span wobbles by a second from session to session, which would cost one more
+        // fsync for every other file; the sweep does not need it closer than that.
+        let known = try journal.setting(Janitor.ttlKey).flatMap { Int($0) }
+        if ttl > 0, abs(ttl - (known ?? -3600)) > 60 { try journal.setSetting(Janitor.ttlKey, String(ttl)) }
     }
 }

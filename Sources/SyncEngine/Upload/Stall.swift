@@ -15,4 +15,5 @@ final class Counter: @unchecked Sendable {
 
     /// Adds one; returns the new count.
     func increment() -> Int { lock.withLock { value += 1; return value } }
+    var count: Int { lock.withLock { value } }
 }

@@ -32,6 +32,9 @@ struct ServerSnapshot: Sendable {
     var policyID: String?
     /// That policy's `max_size` in bytes (0 or nil: no limit, or not said), for a 40049 message.
     var maxSize: Int64? = nil
+    /// Whether the root's listing was read for `policyID` and `maxSize`: only once something is uploaded,
+    /// so that a pass with nothing to send costs no listing (`RootSync.learnPolicy`).
+    var policyKnown = false
 }
 
 /// Upload speed per connection, measured, so that a token refresh can be timed before a chunk that would
