@@ -132,12 +132,18 @@ enum ProcStatus {
 
     /// Context switches of every thread (the process's own line counts only its main thread): how often
     /// it woke up.
-    static func wakeups(pid: pid_t) -> Int {
+    static func wakeups(pid: pid_t) -> Int { wakeupsByThread(pid: pid).values.reduce(0, +) }
+
+    /// Context switches per thread, by "name (tid)", to tell which thread keeps waking.
+    static func wakeupsByThread(pid: pid_t) -> [String: Int] {
         let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
-        return tasks.reduce(0) { sum, task in
+        var byThread: [String: Int] = [:]
+        for task in tasks {
             let status = read(pid: pid, task: task) ?? [:]
-            return sum + (status["voluntary_ctxt_switches"] ?? 0) + (status["nonvoluntary_ctxt_switches"] ?? 0)
+            let name = readSmallFile("/proc/\(pid)/task/\(task)/comm")?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
+            byThread["\(name) (\(task))"] = (status["voluntary_ctxt_switches"] ?? 0) + (status["nonvoluntary_ctxt_switches"] ?? 0)
         }
+        return byThread
     }
 
     /// /proc/PID/io: read_bytes, write_bytes (what reached the storage layer), syscw (write calls), …

@@ -202,9 +202,12 @@ struct Scenarios {
     /// An idle stretch of a daemon that has finished its first rescan: what it wrote, how often it woke,
     /// what CPU it used.
     private func idle(pid: pid_t, files: String) throws {
-        let io0 = ProcStatus.io(pid: pid), wake0 = ProcStatus.wakeups(pid: pid), cpu0 = ProcStatus.cpuSeconds(pid: pid)
+        let io0 = ProcStatus.io(pid: pid), threads0 = ProcStatus.wakeupsByThread(pid: pid), cpu0 = ProcStatus.cpuSeconds(pid: pid)
         sleep(UInt32(sizes.idleSeconds))
-        let io1 = ProcStatus.io(pid: pid), wake1 = ProcStatus.wakeups(pid: pid), cpu1 = ProcStatus.cpuSeconds(pid: pid)
+        let io1 = ProcStatus.io(pid: pid), threads1 = ProcStatus.wakeupsByThread(pid: pid), cpu1 = ProcStatus.cpuSeconds(pid: pid)
+        let wake0 = threads0.values.reduce(0, +), wake1 = threads1.values.reduce(0, +)
+        let busiest = threads1.map { ($0.key, $0.value - (threads0[$0.key] ?? 0)) }.filter { $0.1 > 0 }.sorted { $0.1 > $1.1 }
+            .prefix(4).map { "\($0.0) \($0.1)" }.joined(separator: ", ")
         func delta(_ key: String) -> Int { (io1[key] ?? 0) - (io0[key] ?? 0) }
         let seconds = "\(sizes.idleSeconds) s"
         report.add(Row(name: "idle daemon, \(seconds), \(files) files: disk writes", goal: "0",
@@ -214,7 +217,8 @@ struct Scenarios {
                                 "read_bytes": Double(delta("read_bytes"))]))
         report.add(Row(name: "idle daemon, \(seconds): wake-ups", goal: "few",
                        measured: "\(wake1 - wake0) context switches (\(fmt(Double(wake1 - wake0) / Double(sizes.idleSeconds), 1))/s)",
-                       note: "voluntary + nonvoluntary context switches summed over every thread (/proc/PID/task/*/status)",
+                       note: "voluntary + nonvoluntary context switches summed over every thread (/proc/PID/task/*/status); "
+                           + "busiest threads: \(busiest.isEmpty ? "none" : busiest)",
                        values: ["wakeups": Double(wake1 - wake0)]))
         report.add(Row(name: "idle daemon, \(seconds): CPU", goal: "≈ 0",
                        measured: "\(fmt(cpu1 - cpu0, 2)) s", note: "utime + stime from /proc/PID/stat",

@@ -5,15 +5,17 @@ import Foundation
 // of issue 11 beside it. It measures and never asserts: exit 0 unless it could not run at all.
 
 let usage = """
-    usage: crsync-bench [--quick] [--json FILE]
+    usage: crsync-bench [--quick] [--json FILE] [--only LIST]
       --quick      smaller counts, under 3 minutes on 2 cores (CI)
       --json FILE  also write the rows as JSON to FILE
+      --only LIST  run only these scenarios (comma-separated): small-files, big-file, rescan, big-journal
     Run it from a release build: swift build -c release && .build/release/crsync-bench
     (or swift run -c release crsync-bench).
     """
 
 var quick = false
 var jsonPath: String?
+var only: Set<String>?
 var arguments = CommandLine.arguments.dropFirst()
 while let argument = arguments.popFirst() {
     switch argument {
@@ -24,6 +26,12 @@ while let argument = arguments.popFirst() {
             exit(2)
         }
         jsonPath = path
+    case "--only":
+        guard let list = arguments.popFirst() else {
+            FileHandle.standardError.write(Data("--only needs a list of scenarios\n\(usage)\n".utf8))
+            exit(2)
+        }
+        only = Set(list.split(separator: ",").map(String.init))
     case "-h", "--help":
         print(usage)
         exit(0)
@@ -78,12 +86,15 @@ do {
     defer { server.stop() }
     let scenarios = Scenarios(server: server, plain: try PlainClient(server: server.url), scratch: scratch, sizes: sizes, report: report)
     let steps: [(String, () throws -> Void)] = [
-        ("small files", scenarios.smallFiles),
-        ("big file", scenarios.bigFile),
-        ("no-change rescan", scenarios.rescan),
-        ("big journal", scenarios.bigJournal),
+        ("small-files", scenarios.smallFiles),
+        ("big-file", scenarios.bigFile),
+        ("rescan", scenarios.rescan),
+        ("big-journal", scenarios.bigJournal),
     ]
-    for (name, step) in steps {
+    if let unknown = only?.subtracting(steps.map(\.0)).first {
+        throw BenchError("--only: no scenario \(unknown); there are \(steps.map(\.0).joined(separator: ", "))")
+    }
+    for (name, step) in steps where only?.contains(name) ?? true {
         do {
             try step()
         } catch {
