@@ -181,6 +181,17 @@ enum ProcStatus {
     }
 }
 
+/// Set by Ctrl-C or SIGTERM: the loops that write many files stop, so the scratch folder can be removed
+/// without the bench writing into it again.
+enum Interrupt {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var requested = false
+    static func request() { lock.withLock { requested = true } }
+    static func check() throws {
+        if lock.withLock({ requested }) { throw BenchError("interrupted") }
+    }
+}
+
 struct BenchError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }

@@ -9,6 +9,7 @@ enum Trees {
         var paths: [String] = []
         var bytes = [UInt8](repeating: 0, count: size)
         for i in 0..<count {
+            try Interrupt.check()
             let path = root + String(format: "/f%06d.bin", i)
             fillPseudoRandom(&bytes, seed: UInt64(i) &+ 1)
             try write(path, bytes)
@@ -26,6 +27,7 @@ enum Trees {
         var written: Int64 = 0
         var seed: UInt64 = 7
         while written < size {
+            try Interrupt.check()
             fillPseudoRandom(&block, seed: seed)
             seed &+= 1
             let n = Int(min(Int64(block.count), size - written))
@@ -43,6 +45,7 @@ enum Trees {
         var relative: [String] = []
         relative.reserveCapacity(folders * perFolder)
         for d in 0..<folders {
+            try Interrupt.check()
             let folder = String(format: "d%05d", d)
             guard mkdir(root + "/" + folder, 0o755) == 0 || errno == EEXIST else {
                 throw BenchError("cannot create \(root)/\(folder): \(String(cString: strerror(errno)))")
@@ -119,7 +122,8 @@ enum JournalSeeder {
             throw BenchError("journal \(journal): \(String(cString: sqlite3_errmsg(db))) (has its schema changed?)")
         }
         defer { sqlite3_finalize(insert) }
-        for path in files {
+        for (i, path) in files.enumerated() {
+            if i % 10_000 == 0 { try Interrupt.check() }
             var st = stat()
             guard lstat(root + "/" + path, &st) == 0 else { throw BenchError("cannot stat \(root)/\(path)") }
             sqlite3_reset(insert)

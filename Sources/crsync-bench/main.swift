@@ -63,8 +63,13 @@ for sig in [SIGINT, SIGTERM] {
     let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
     source.setEventHandler {
         FileHandle.standardError.write(Data("crsync-bench: interrupted; stopping its processes and removing \(scratch)\n".utf8))
+        Interrupt.request()
         Child.killAll()
-        removeScratch()
+        // The main thread may be writing one last file of a tree: remove until nothing is left.
+        for _ in 0..<10 where FileManager.default.fileExists(atPath: scratch) {
+            removeScratch()
+            usleep(200_000)
+        }
         exit(128 + sig)
     }
     source.resume()
