@@ -72,21 +72,29 @@ final class Child {
     func wait() -> Int32 {
         if let code = lock.withLock({ exitCode }) { return code }
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        return reaped(status)
+        var usage = rusage()
+        while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
+        return reaped(status, usage)
     }
 
     var hasExited: Bool {
         if lock.withLock({ exitCode }) != nil { return true }
         var status: Int32 = 0
-        guard waitpid(pid, &status, WNOHANG) == pid else { return false }
-        _ = reaped(status)
+        var usage = rusage()
+        guard wait4(pid, &status, WNOHANG, &usage) == pid else { return false }
+        _ = reaped(status, usage)
         return true
     }
 
-    private func reaped(_ status: Int32) -> Int32 {
+    /// User + system CPU seconds of the whole run (wait4's times are the child's own, unlike its maxrss).
+    private(set) var cpuSeconds: Double = 0
+
+    private func reaped(_ status: Int32, _ usage: rusage) -> Int32 {
         let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        lock.withLock { exitCode = code }
+        lock.withLock {
+            exitCode = code
+            cpuSeconds = usage.ru_utime.seconds + usage.ru_stime.seconds
+        }
         Child.running.withLock { _ = Child.live.removeValue(forKey: pid) }
         return code
     }
@@ -112,6 +120,17 @@ final class Child {
             child.wait()
         }
     }
+}
+
+extension timeval {
+    var seconds: Double { Double(tv_sec) + Double(tv_usec) / 1e6 }
+}
+
+/// CPU seconds this process (the bench, so the plain client) has used so far.
+func ownCPUSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return usage.ru_utime.seconds + usage.ru_stime.seconds
 }
 
 /// Fields of /proc/PID/status in KiB (Vm*, Rss*) or counts (ctxt switches).

@@ -35,6 +35,7 @@ struct Scenarios {
         var crsyncRates: [Double] = [], plainRates: [Double] = []
         var crsyncRequests: [RequestCount] = [], plainRequests: [RequestCount] = []
         var peakKiB = 0
+        var crsyncCPU = 0.0, plainCPU = 0.0
         var problems: [String] = []
         for round in 1...sizes.smallRounds {
             var mark = server.requestLog().count
@@ -45,23 +46,31 @@ struct Scenarios {
             crsyncRates.append(Double(paths.count) / elapsed)
             crsyncRequests.append(RequestCount(server.requestLog()[mark...]))
             peakKiB = max(peakKiB, child.peakRSSKiB)
+            crsyncCPU += child.cpuSeconds
 
             mark = server.requestLog().count
             let files = paths.map { (local: $0, uri: "cloudreve://my/bench/small-plain-\(round)/" + ($0 as NSString).lastPathComponent) }
+            let cpuBefore = ownCPUSeconds()
             let seconds = try plain.uploadSmallFiles(files, workers: sizes.workers)
+            plainCPU += ownCPUSeconds() - cpuBefore
             plainRates.append(Double(paths.count) / seconds)
             plainRequests.append(RequestCount(server.requestLog()[mark...]))
         }
         let ours = median(crsyncRates), theirs = median(plainRates)
+        let perRoundFiles = Double(paths.count * sizes.smallRounds)
         let rounds = { (rates: [Double]) in rates.map { fmt($0) }.joined(separator: ", ") }
         report.add(Row(name: "small files: \(fmt(Double(sizes.smallFiles))) × 4 KiB, \(sizes.workers) workers",
                        goal: "≥ 0.95× plain",
                        measured: "\(fmt(ours)) files/s = \(fmt(ours / theirs, 2))× (rounds \(rounds(crsyncRates)))",
                        baseline: "\(fmt(theirs)) files/s (rounds \(rounds(plainRates)))",
                        note: "median of \(sizes.smallRounds) alternating rounds; crsync's time is the whole `crsync sync` process "
-                           + "(start-up, version check, stale-upload search included), the plain client's only its uploads"
+                           + "(start-up, version check, stale-upload search included), the plain client's only its uploads; "
+                           + "CPU per file (user + system): crsync \(fmt(crsyncCPU * 1000 / perRoundFiles, 2)) ms, "
+                           + "plain client \(fmt(plainCPU * 1000 / perRoundFiles, 2)) ms"
                            + (problems.isEmpty ? "" : "; PROBLEMS: " + problems.joined(separator: "; ")),
-                       values: ["crsync_files_per_s": ours, "plain_files_per_s": theirs, "ratio": ours / theirs]))
+                       values: ["crsync_files_per_s": ours, "plain_files_per_s": theirs, "ratio": ours / theirs,
+                                "crsync_cpu_ms_per_file": crsyncCPU * 1000 / perRoundFiles,
+                                "plain_cpu_ms_per_file": plainCPU * 1000 / perRoundFiles]))
         let files = Double(sizes.smallFiles)
         let total = crsyncRequests.map { Double($0.total) / files }
         let last = crsyncRequests.last!
