@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .executable(name: "crsync", targets: ["crsync"]),
         .executable(name: "crsync-devserver", targets: ["crsync-devserver"]),
+        .executable(name: "crsync-bench", targets: ["crsync-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
@@ -41,6 +42,8 @@ let package = Package(
             "CloudreveDevServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: v5),
+        // Runs the built crsync and crsync-devserver side by side with a plain client (README "Performance").
+        .executableTarget(name: "crsync-bench", dependencies: ["Transport", "CSQLite"], swiftSettings: v5),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "CloudreveDevServer"], swiftSettings: v5),
         .testTarget(name: "CloudreveAPITests", dependencies: ["CloudreveAPI", "CloudreveDevServer"], swiftSettings: v5),
         .testTarget(name: "SyncEngineTests", dependencies: ["SyncEngine", "CloudreveDevServer"], swiftSettings: v5),
