@@ -15,7 +15,14 @@ import Foundation
 public final class Journal: @unchecked Sendable {
     public let path: String
     let database: SQLiteDatabase
-    private let lock = NSLock()
+    /// The mutex every use of the connection holds; writers also wait on it for their group's commit.
+    private let lock = NSCondition()
+    /// Guarded by `lock`.
+    private var group = GroupCommit()
+    /// Writers that have asked for `lock` and not yet added their work, guarded by `arrivals`: they count
+    /// themselves before they hold `lock`, so that a committer can wait for them.
+    private var arriving = 0
+    private let arrivals = NSLock()
 
     /// Opens the journal at `path`, creating its folder (0700) and file (0600) if needed, and migrates
     /// its schema to the current version. `check`: run `PRAGMA quick_check` first and throw a corruption
@@ -229,7 +236,7 @@ public final class Journal: @unchecked Sendable {
     /// the server creating it and `saveSession` leaves this marker, which proves that the placeholder
     /// (and the lock that blocks the next attempt with 40073) is ours to cancel.
     public func noteCreatingSession(fileRowID: Int64) throws {
-        try setSetting(Journal.creatingKey(fileRowID), ISO8601DateFormatter().string(from: Date()))
+        try setSetting(Journal.creatingKey(fileRowID), String(Date().timeIntervalSince1970))
     }
 
     /// Whether a session creation for this file was under way when crsync last stopped.
@@ -267,9 +274,9 @@ public final class Journal: @unchecked Sendable {
     /// so that the acknowledgement is on disk before the next chunk is sent. Acknowledging twice is harmless.
     /// Throws when `sessionID` is not journaled (deleted meanwhile, or never saved).
     public func acknowledgeChunk(sessionID: String, index: Int) throws {
-        try locked {
+        try writing {
             do {
-                // A single statement is its own transaction. ON CONFLICT, unlike INSERT OR IGNORE, leaves
+                // ON CONFLICT, unlike INSERT OR IGNORE, leaves
                 // the CHECK on idx and the foreign key to sessions in force.
                 try database.run("INSERT INTO chunks (session_id, idx) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
                                  [.text(sessionID), .integer(Int64(index))])
@@ -357,13 +364,63 @@ public final class Journal: @unchecked Sendable {
         return try body()
     }
 
+    /// Runs `body` as one atomic write and returns once it is durable, sharing the transaction and its
+    /// fsync with the writes of other threads that arrive meanwhile (`GroupCommit`). `body` must not call
+    /// back into the journal's locked methods.
     @discardableResult
     func writing<T>(_ body: () throws -> T) throws -> T {
-        try locked { try database.transaction(.immediate, body) }
+        arrivals.withLock { arriving += 1 }
+        lock.lock()
+        defer { lock.unlock() }
+        arrivals.withLock { arriving -= 1 }
+        lock.broadcast()  // a committer waiting for arrivals re-counts them
+        if !group.open {
+            try database.run(SQLiteDatabase.TransactionKind.immediate.rawValue)
+            group.opened()
+        }
+        // A write that fails undoes itself but still sees its group committed: an open transaction left
+        // without a committer would hold SQLite's write lock against every other process.
+        let result = Result<T, Error> {
+            try database.run("SAVEPOINT write")
+            do {
+                let value = try body()
+                try database.run("RELEASE write")
+                return value
+            } catch {
+                try? database.execute("ROLLBACK TO write")
+                try? database.execute("RELEASE write")
+                throw error
+            }
+        }
+        let mine = group.current
+        while group.committed < mine {
+            if group.committing {
+                lock.wait()
+                continue
+            }
+            group.startCommitting()
+            // Writers queued for the lock add their work to this group first; each wakes us when it has.
+            while arrivals.withLock({ arriving }) > 0 { lock.wait() }
+            var failure: Error?
+            do {
+                try database.run("COMMIT")
+            } catch {
+                failure = error
+                if database.inTransaction { try? database.execute("ROLLBACK") }
+            }
+            group.finished(error: failure)
+            lock.broadcast()
+        }
+        if let failed = group.failed, failed.group == mine { throw failed.error }
+        return try result.get()
     }
 
-    /// Reads that span several statements see one snapshot, even while another process writes.
+    /// How many groups were committed so far (a test's and a benchmark's figure).
+    var commitGroups: Int { locked { group.current } }
+
+    /// Reads that span several statements see one snapshot, even while another process writes. Inside an
+    /// open group they see its writes, as this process's next reads must.
     func reading<T>(_ body: () throws -> T) throws -> T {
-        try locked { try database.transaction(.deferred, body) }
+        try locked { group.open ? try body() : try database.transaction(.deferred, body) }
     }
 }

@@ -5,7 +5,7 @@ import Foundation
 extension Journal {
     /// Records that the storage took part `index` with `etag`, durably, before the part counts as done.
     public func acknowledgePart(sessionID: String, index: Int, etag: String) throws {
-        try locked {
+        try writing {
             do {
                 try database.run("""
                     INSERT INTO chunks (session_id, idx, etag) VALUES (?1, ?2, ?3)

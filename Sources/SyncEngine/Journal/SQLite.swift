@@ -114,6 +114,9 @@ public final class SQLiteDatabase {
         case deferred = "BEGIN DEFERRED"
     }
 
+    /// Whether a transaction is open (not in autocommit mode).
+    public var inTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
+
     /// Runs `body` inside BEGIN … COMMIT, rolling back if it throws. Transactions do not nest.
     @discardableResult
     public func transaction<T>(_ kind: TransactionKind = .immediate, _ body: () throws -> T) throws -> T {
