@@ -233,8 +233,16 @@ public final class UploadPool: @unchecked Sendable {
                     running[entry.key] = Running(entry: entry, cancel: cancel)
                     return (entry, cancel)
                 }
-                // Nothing may start now: wake for the next due item, a root's pause ending, or a change.
-                _ = condition.wait(until: min(now.addingTimeInterval(1), nextDelayed ?? .distantFuture))
+                // Nothing may start now: wake for the next due item, a root's pause ending, or a change (every
+                // change broadcasts). No timer beyond those, so idle workers stay asleep.
+                // (Never `wait(until: .distantFuture)`: here it did not block, and this loop spun
+                // holding the lock that every submit and finish needs.)
+                if let wake = [nextDelayed, candidates.map(\.due).filter { $0 > now }.min(), paused.values.filter { $0 > now }.min()]
+                    .compactMap({ $0 }).min() {
+                    _ = condition.wait(until: wake)
+                } else {
+                    condition.wait()
+                }
             }
         }
     }
