@@ -4,8 +4,10 @@ import Foundation
 /// The durable record of what is local, what the server holds, and which upload sessions and chunks are
 /// in flight: the only state shared between scanner, watcher and upload workers, and what survives kill -9.
 ///
-/// Every method runs as one SQLite transaction on one connection behind a lock, so any plain thread may
-/// call any method; each blocks on disk I/O (an fsync per write), so keep them off Swift's cooperative pool.
+/// Every method is atomic (a write is its own savepoint in a transaction shared with concurrent writes) on one
+/// connection behind a lock, so any plain thread may
+/// call any method; each blocks on disk I/O (a write waits for its group's fsync, `GroupCommit`), so keep them
+/// off Swift's cooperative pool.
 /// Every method throws `SQLiteError`.
 ///
 /// Methods that change one file by row id do nothing when the row is gone: the file vanished locally and
