@@ -13,25 +13,32 @@ import Foundation
 ///
 /// Used by `Journal` only, under its condition's mutex.
 struct GroupCommit {
+    /// One group's fate, held by each of its writers: a later group's outcome can never be mistaken for it.
+    final class Outcome {
+        fileprivate(set) var committed = false
+        /// Why its COMMIT failed; its writers throw it.
+        fileprivate(set) var error: Error?
+    }
+
     /// Whether a transaction is open on the connection, holding writes not yet committed.
     private(set) var open = false
-    /// Counts groups: writes added now belong to group `current`; groups up to `committed` are on disk.
-    private(set) var current = 0
-    private(set) var committed = -1
-    /// A group whose COMMIT failed, and why: its writers throw that error.
-    private(set) var failed: (group: Int, error: Error)?
+    /// The group that writes added now belong to.
+    private(set) var current = Outcome()
     /// Whether some writer is committing (or waiting for arrivals before it commits).
     private(set) var committing = false
+    /// Groups finished so far (a test's and a benchmark's figure).
+    private(set) var finishedCount = 0
 
     mutating func opened() { open = true }
     mutating func startCommitting() { committing = true }
 
     /// The open group was committed (or rolled back with `error`); later writes go to a new group.
     mutating func finished(error: Error?) {
-        if let error { failed = (current, error) }
-        committed = current
-        current += 1
+        current.committed = true
+        current.error = error
+        current = Outcome()
         open = false
         committing = false
+        finishedCount += 1
     }
 }

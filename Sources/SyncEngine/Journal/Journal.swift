@@ -395,7 +395,7 @@ public final class Journal: @unchecked Sendable {
             }
         }
         let mine = group.current
-        while group.committed < mine {
+        while !mine.committed {
             if group.committing {
                 lock.wait()
                 continue
@@ -413,12 +413,12 @@ public final class Journal: @unchecked Sendable {
             group.finished(error: failure)
             lock.broadcast()
         }
-        if let failed = group.failed, failed.group == mine { throw failed.error }
+        if let error = mine.error { throw error }
         return try result.get()
     }
 
     /// How many groups were committed so far (a test's and a benchmark's figure).
-    var commitGroups: Int { locked { group.current } }
+    var commitGroups: Int { locked { group.finishedCount } }
 
     /// Reads that span several statements see one snapshot, even while another process writes. Inside an
     /// open group they see its writes, as this process's next reads must.
