@@ -27,7 +27,7 @@ public struct ExactPath: Hashable, Sendable {
 
     public func hash(into hasher: inout Hasher) {
         if path.utf8.withContiguousStorageIfAvailable({ hasher.combine(bytes: UnsafeRawBufferPointer($0)) }) == nil {
-            hasher.combine(bytes: UnsafeRawBufferPointer(ContiguousArray(path.utf8).withUnsafeBufferPointer { $0 }))
+            ContiguousArray(path.utf8).withUnsafeBytes { hasher.combine(bytes: $0) }
         }
     }
 }
