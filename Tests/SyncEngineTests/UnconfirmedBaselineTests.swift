@@ -17,17 +17,18 @@ final class UnconfirmedBaselineTests: XCTestCase {
     }
 
     func testOnlyAFreshSessionOnTheServersRouteWithNoRetryProvesCompletion() {
-        XCTAssertTrue(acknowledgementsProveCompletion(route: .server, isS3: false, createdInThisAttempt: true, chunksRetried: 0))
+        XCTAssertTrue(acknowledgementsProveCompletion(route: .server, createdInThisAttempt: true, chunksRetried: 0))
         // A retried chunk can answer 0 without completing (4.18 after a failed completion).
-        XCTAssertFalse(acknowledgementsProveCompletion(route: .server, isS3: false, createdInThisAttempt: true, chunksRetried: 1))
+        XCTAssertFalse(acknowledgementsProveCompletion(route: .server, createdInThisAttempt: true, chunksRetried: 1))
         // A resumed session's earlier chunks may have gone before a lost reply.
-        XCTAssertFalse(acknowledgementsProveCompletion(route: .server, isS3: false, createdInThisAttempt: false, chunksRetried: 0))
+        XCTAssertFalse(acknowledgementsProveCompletion(route: .server, createdInThisAttempt: false, chunksRetried: 0))
         // Completed elsewhere, by callbacks.
-        XCTAssertFalse(acknowledgementsProveCompletion(route: .remote(url: "http://node/upload", credential: "c"), isS3: false,
+        XCTAssertFalse(acknowledgementsProveCompletion(route: .remote(url: "http://node/upload", credential: "c"),
                                                        createdInThisAttempt: true, chunksRetried: 0))
-        XCTAssertFalse(acknowledgementsProveCompletion(route: .oneDrive(url: "http://od", sessionID: "s", callbackSecret: "x"), isS3: false,
+        XCTAssertFalse(acknowledgementsProveCompletion(route: .oneDrive(url: "http://od", sessionID: "s", callbackSecret: "x"),
                                                        createdInThisAttempt: true, chunksRetried: 0))
-        XCTAssertFalse(acknowledgementsProveCompletion(route: .server, isS3: true, createdInThisAttempt: true, chunksRetried: 0))
+        // A bucket's session (its parts go through S3Parts, completed by the provider and a callback).
+        XCTAssertFalse(acknowledgementsProveCompletion(route: .unsupported(type: "s3"), createdInThisAttempt: true, chunksRetried: 0))
     }
 
     func testAFileFoundLaterIsOursOnlyWithOurSizeAndFromFourFourOurMtime() throws {

@@ -155,7 +155,7 @@ struct FileUploader {
                 let retried = Counter()
                 sent = try sendChunks(session == nil ? current : try reconciledWithStorage(current), job: job, retried: retried)
                 try finishOnStorage(current)
-                if acknowledgementsProveCompletion(route: ChunkRoute(sessionJSON: current.sessionJSON), isS3: false,
+                if acknowledgementsProveCompletion(route: ChunkRoute(sessionJSON: current.sessionJSON),
                                                    createdInThisAttempt: session == nil, chunksRetried: retried.count) {
                     // Complete without asking: its id and entity are learned later (UnconfirmedBaseline.swift).
                     return Done(remote: .unconfirmed(size: current.identity.size, mtimeNs: current.identity.mtimeNs),

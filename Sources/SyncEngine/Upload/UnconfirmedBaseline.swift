@@ -23,8 +23,8 @@ extension RemoteBaseline {
 /// - 4.0–4.17 complete on the last index, sent alone after the others were acknowledged; 4.18 on the last
 ///   distinct index received: in both, the completing request answers 0 only once completion succeeded;
 /// - only the server's own chunk route: a slave node, OneDrive or S3 completes elsewhere, via callbacks.
-func acknowledgementsProveCompletion(route: ChunkRoute, isS3: Bool, createdInThisAttempt: Bool, chunksRetried: Int) -> Bool {
-    route == .server && !isS3 && createdInThisAttempt && chunksRetried == 0
+func acknowledgementsProveCompletion(route: ChunkRoute, createdInThisAttempt: Bool, chunksRetried: Int) -> Bool {
+    route == .server && createdInThisAttempt && chunksRetried == 0
 }
 
 /// Whether `info`, found where we uploaded `baseline` without learning its id, is that upload: a
