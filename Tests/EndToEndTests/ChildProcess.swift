@@ -97,6 +97,15 @@ final class ChildProcess {
         if exitStatus == nil { kill(pid, sig) }
     }
 
+    /// SIGTERM, then SIGKILL if it is still running after `grace` seconds; waits for it either way.
+    func stop(grace: TimeInterval = 10) {
+        signal(SIGTERM)
+        let deadline = Date().addingTimeInterval(grace)
+        while !hasExited, Date() < deadline { usleep(20_000) }
+        signal(SIGKILL)
+        wait()
+    }
+
     var stdout: String { (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "" }
     var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
 

@@ -12,12 +12,7 @@ final class DaemonTests: XCTestCase {
     }
 
     override func tearDown() {
-        if let daemon {
-            daemon.signal(SIGTERM)
-            _ = eventually(timeout: 10) { daemon.hasExited }
-            daemon.signal(SIGKILL)
-            daemon.wait()
-        }
+        daemon?.stop()
         scenario.tearDown()
     }
 

@@ -84,12 +84,7 @@ final class DirectPolicyTests: XCTestCase {
         // .ready took one reply; big.bin's third is the kill.
         XCTAssertEqual(first.wait(), 128 + SIGKILL, first.stderr)
         let second = try scenario.startDaemon(config: config)
-        defer {
-            second.signal(SIGTERM)
-            _ = eventually(timeout: 10) { second.hasExited }
-            second.signal(SIGKILL)
-            second.wait()
-        }
+        defer { second.stop() }
         XCTAssertTrue(try eventually(timeout: 30) {
             let info = try scenario.remoteFile("cloudreve://my/Live/big.bin")
             return info?.size == Int64(8 * DirectPolicyTests.chunk) && info?.uploadSessionID == nil

@@ -43,11 +43,7 @@ final class DevServerProcess {
     }
 
     func stop() {
-        process.signal(SIGTERM)
-        let deadline = Date().addingTimeInterval(10)
-        while !process.hasExited, Date() < deadline { usleep(20_000) }
-        process.signal(SIGKILL)
-        process.wait()
+        process.stop()
     }
 
     func devGet(_ path: String) throws -> [String: Any] {
@@ -318,11 +314,7 @@ class ScenarioTestCase: XCTestCase {
 
     /// SIGTERM, then SIGKILL after 10 s; forgets the daemon.
     func stopDaemon() {
-        guard let daemon else { return }
-        daemon.signal(SIGTERM)
-        _ = eventually(timeout: 10) { daemon.hasExited }
-        daemon.signal(SIGKILL)
-        daemon.wait()
-        self.daemon = nil
+        daemon?.stop()
+        daemon = nil
     }
 }

@@ -38,11 +38,7 @@ final class MotoServer {
     }
 
     func stop() {
-        process.signal(SIGTERM)
-        let deadline = Date().addingTimeInterval(10)
-        while !process.hasExited, Date() < deadline { usleep(20_000) }
-        process.signal(SIGKILL)
-        process.wait()
+        process.stop()
     }
 
     /// Every part PUT moto has logged so far: (upload id, part number, HTTP status). A PUT whose body was
