@@ -47,6 +47,11 @@ extension CloudreveClient {
 
     func decodeEnvelope<T: Decodable>(_ response: HTTPResponse, path: String, acceptCodes: Set<Int>) throws -> T? {
         let data = Data(response.body)
+        // The common case in one decode: an accepted code and a `data` of the expected shape. Anything else
+        // is read again below, only to say exactly what was wrong.
+        if T.self != RawJSON.self, let envelope = try? JSONDecoder().decode(Envelope<T>.self, from: data), acceptCodes.contains(envelope.code) {
+            return T.self == Empty.self ? nil : envelope.data
+        }
         guard let head = try? JSONDecoder().decode(EnvelopeHead.self, from: data) else {
             let text = String(decoding: response.body.prefix(200), as: UTF8.self)
                 .replacingOccurrences(of: "\n", with: " ").trimmingCharacters(in: .whitespaces)
@@ -60,12 +65,91 @@ extension CloudreveClient {
             throw CloudreveError.api(code: head.code, message: head.msg ?? "", path: path, lockTokens: tokens)
         }
         if T.self == Empty.self { return nil }
+        if T.self == RawJSON.self {
+            // The head decode above proved the body is JSON, so the span is well-formed.
+            guard let span = envelopeDataSpan(response.body) else { return nil }
+            let bytes = Array(response.body[span])
+            return bytes == Array("null".utf8) ? nil : RawJSON(bytes: bytes) as? T
+        }
         do {
             return try JSONDecoder().decode(EnvelopeData<T>.self, from: data).data
         } catch {
             throw CloudreveError.malformed(path: path, detail: "\(error)")
         }
     }
+}
+
+/// Where the top-level `data` value lies in an envelope's bytes, or nil when there is none. A small
+/// scanner, not a parser: it expects JSON a decoder has accepted, and only skips strings and brackets.
+func envelopeDataSpan(_ body: [UInt8]) -> Range<Int>? {
+    var i = 0
+    func isSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D }
+    func skipSpace() { while i < body.count, isSpace(body[i]) { i += 1 } }
+    /// From an opening quote to just past its closing quote.
+    func skipString() -> Bool {
+        i += 1
+        while i < body.count {
+            if body[i] == 0x5C { i += 2; continue }
+            i += 1
+            if body[i - 1] == 0x22 { return true }
+        }
+        return false
+    }
+    func skipValue() -> Bool {
+        guard i < body.count else { return false }
+        switch body[i] {
+        case 0x22:
+            return skipString()
+        case 0x7B, 0x5B:
+            var depth = 0
+            while i < body.count {
+                switch body[i] {
+                case 0x22:
+                    guard skipString() else { return false }
+                    continue
+                case 0x7B, 0x5B:
+                    depth += 1
+                case 0x7D, 0x5D:
+                    depth -= 1
+                    if depth == 0 { i += 1; return true }
+                default:
+                    break
+                }
+                i += 1
+            }
+            return false
+        default:
+            let start = i
+            while i < body.count, body[i] != 0x2C, body[i] != 0x7D, body[i] != 0x5D, !isSpace(body[i]) { i += 1 }
+            return i > start
+        }
+    }
+    skipSpace()
+    guard i < body.count, body[i] == 0x7B else { return nil }
+    i += 1
+    while true {
+        skipSpace()
+        guard i < body.count, body[i] == 0x22 else { return nil }
+        let keyStart = i + 1
+        guard skipString() else { return nil }
+        let isData = body[keyStart..<(i - 1)].elementsEqual("data".utf8)
+        skipSpace()
+        guard i < body.count, body[i] == 0x3A else { return nil }
+        i += 1
+        skipSpace()
+        let valueStart = i
+        guard skipValue() else { return nil }
+        if isData { return valueStart..<i }
+        skipSpace()
+        guard i < body.count, body[i] == 0x2C else { return nil }
+        i += 1
+    }
+}
+
+/// A whole reply in one decode, for the common case.
+struct Envelope<T: Decodable>: Decodable {
+    var code: Int
+    var data: T?
 }
 
 struct EnvelopeHead: Decodable {

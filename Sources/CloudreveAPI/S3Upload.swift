@@ -34,10 +34,11 @@ public struct S3Session: Decodable, Sendable {
 
     /// The session JSON as an S3-family session, or nil when it is not one crsync can drive.
     public static func parse(_ json: [UInt8]) -> S3Session? {
-        guard let session = try? JSONDecoder().decode(S3Session.self, from: Data(json)),
-              supportedTypes.contains(session.policyType), !session.uploadURLs.isEmpty, !session.completeURL.isEmpty
-        else { return nil }
-        return session
+        (try? JSONDecoder().decode(S3Session.self, from: Data(json))).flatMap(ifSupported)
+    }
+
+    static func ifSupported(_ session: S3Session) -> S3Session? {
+        supportedTypes.contains(session.policyType) && !session.uploadURLs.isEmpty && !session.completeURL.isEmpty ? session : nil
     }
 }
 

@@ -5,11 +5,17 @@ extension CloudreveClient {
     /// `PUT /file/upload`: creates an upload session (and the placeholder, and the path lock, §4). Returns
     /// the parsed session and the raw JSON of `data`, which the journal keeps whole.
     public func createUploadSession(_ request: UploadSessionRequest) throws -> (session: UploadSession, json: [UInt8]) {
+        let created = try createUploadSessionReply(request)
+        return (created.reply.session, created.json)
+    }
+
+    /// The same, with everything crsync reads from the session decoded in the one pass (`SessionReply`).
+    public func createUploadSessionReply(_ request: UploadSessionRequest) throws -> (reply: SessionReply, json: [UInt8]) {
         guard let raw: RawJSON = try authed("PUT", "/file/upload", json: request) else {
             throw CloudreveError.malformed(path: "/file/upload", detail: "no session")
         }
         do {
-            return (try JSONDecoder().decode(UploadSession.self, from: Data(raw.bytes)), raw.bytes)
+            return (try SessionReply(json: raw.bytes), raw.bytes)
         } catch {
             throw CloudreveError.malformed(path: "/file/upload", detail: "\(error)")
         }
@@ -37,39 +43,15 @@ extension CloudreveClient {
     }
 }
 
-/// Keeps a reply's `data` as raw bytes.
+/// A reply's `data`, byte for byte as the server sent it (`decodeEnvelope` cuts it out of the body with
+/// `envelopeDataSpan`; it is never decoded and encoded again).
 struct RawJSON: Decodable {
     var bytes: [UInt8]
+
+    init(bytes: [UInt8]) { self.bytes = bytes }
+
+    /// Never called: `decodeEnvelope` answers `RawJSON` before any decoder sees it.
     init(from decoder: Decoder) throws {
-        let value = try decoder.singleValueContainer().decode(JSONValue.self)
-        bytes = Array(try JSONEncoder().encode(value))
-    }
-}
-
-/// Any JSON value, for round-tripping data we keep but do not interpret.
-indirect enum JSONValue: Codable {
-    case null, bool(Bool), number(Double), string(String), array([JSONValue]), object([String: JSONValue])
-
-    init(from decoder: Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        if c.decodeNil() { self = .null }
-        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
-        else if let n = try? c.decode(Double.self) { self = .number(n) }
-        else if let s = try? c.decode(String.self) { self = .string(s) }
-        else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
-        else { self = .object(try c.decode([String: JSONValue].self)) }
-    }
-
-    func encode(to encoder: Encoder) throws {
-        var c = encoder.singleValueContainer()
-        switch self {
-        case .null: try c.encodeNil()
-        case .bool(let b): try c.encode(b)
-        case .number(let n):
-            if n == n.rounded(), abs(n) < 9e15 { try c.encode(Int64(n)) } else { try c.encode(n) }
-        case .string(let s): try c.encode(s)
-        case .array(let a): try c.encode(a)
-        case .object(let o): try c.encode(o)
-        }
+        throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "RawJSON is cut from the body, not decoded"))
     }
 }

@@ -1,3 +1,4 @@
+import CloudreveAPI
 import Foundation
 
 /// An upload session as persisted before its first chunk is sent (§8): enough to resume it after a crash,
@@ -9,7 +10,9 @@ public struct SessionRecord: Sendable {
     public var uri: String
     /// The server's whole UploadSessionResponse, kept verbatim: fields this build does not model
     /// (upload_urls, credential, callback_secret, encrypt_metadata) may be needed to resume or cancel.
-    public var sessionJSON: [UInt8]
+    public let sessionJSON: [UInt8]
+    /// `sessionJSON` read once (nil if it cannot be read): where chunks go, bucket parts, the policy.
+    public let reply: SessionReply?
     /// From `/site/ping` when the session was created; chunk ordering rules depend on it (§8 step 3).
     public var serverVersion: String
     /// Bytes per chunk; 0 means the whole file in one request (relay mode).
@@ -22,13 +25,15 @@ public struct SessionRecord: Sendable {
     /// Chunk indexes the server answered with success; filled on read, ignored by `saveSession`.
     public var acknowledged: Set<Int>
 
-    public init(fileRowID: Int64, sessionID: String, uri: String, sessionJSON: [UInt8], serverVersion: String,
-                chunkSize: Int64, chunkCount: Int, expires: Date, identity: FileIdentity, createdAt: Date,
+    /// `reply`, when the caller has just decoded `sessionJSON`, saves decoding it again.
+    public init(fileRowID: Int64, sessionID: String, uri: String, sessionJSON: [UInt8], reply: SessionReply? = nil,
+                serverVersion: String, chunkSize: Int64, chunkCount: Int, expires: Date, identity: FileIdentity, createdAt: Date,
                 acknowledged: Set<Int> = []) {
         self.fileRowID = fileRowID
         self.sessionID = sessionID
         self.uri = uri
         self.sessionJSON = sessionJSON
+        self.reply = reply ?? (try? SessionReply(json: sessionJSON))
         self.serverVersion = serverVersion
         self.chunkSize = chunkSize
         self.chunkCount = chunkCount
@@ -37,4 +42,8 @@ public struct SessionRecord: Sendable {
         self.createdAt = createdAt
         self.acknowledged = acknowledged
     }
+
+    public var route: ChunkRoute { reply?.route ?? .unsupported(type: "unreadable session") }
+    public var s3: S3Session? { reply?.s3 }
+    public var policy: StoragePolicy? { reply?.session.storagePolicy }
 }

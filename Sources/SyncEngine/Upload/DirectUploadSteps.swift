@@ -8,7 +8,7 @@ extension FileUploader {
     /// (OneDrive's `nextExpectedRanges`): a range whose reply a crash lost counts as sent, and one the
     /// journal has but the storage does not goes again, since Graph takes the bytes in order.
     func reconciledWithStorage(_ session: SessionRecord) throws -> SessionRecord {
-        guard case .oneDrive(let url, _, _) = ChunkRoute(sessionJSON: session.sessionJSON) else { return session }
+        guard case .oneDrive(let url, _, _) = session.route else { return session }
         let plan = ChunkPlan(size: session.identity.size, chunkSize: session.chunkSize)
         let next: Int64?
         do {
@@ -38,7 +38,7 @@ extension FileUploader {
     /// `PUT /file/content`, which works on every policy. Its `updated_at` is then the server's time, which
     /// the journal's baseline does not depend on. nil for every other file.
     func uploadedEmptyInstead(_ session: SessionRecord, previous: String?) throws -> Done? {
-        guard session.identity.size == 0, case .oneDrive = ChunkRoute(sessionJSON: session.sessionJSON) else { return nil }
+        guard session.identity.size == 0, case .oneDrive = session.route else { return nil }
         try cancel(session)
         let path = try CloudrevePath(uri: session.uri)
         do {
@@ -53,7 +53,7 @@ extension FileUploader {
 
     /// After the last chunk: OneDrive's callback, where Cloudreve checks the size and completes the file.
     func finishOnStorage(_ session: SessionRecord) throws {
-        guard case .oneDrive(_, let id, let secret) = ChunkRoute(sessionJSON: session.sessionJSON) else { return }
+        guard case .oneDrive(_, let id, let secret) = session.route else { return }
         do {
             try client.oneDriveCallback(sessionID: id, callbackSecret: secret)
         } catch let error as CloudreveError where [40011, 40016, 40055].contains(error.code ?? 0) {

@@ -147,7 +147,7 @@ struct FileUploader {
         }
         var sent: Int64 = 0
         do {
-            if let s3 = S3Session.parse(current.sessionJSON) {
+            if let s3 = current.s3 {
                 sent = try sendParts(current, s3: s3, job: job)
             } else {
                 // A direct policy's storage may know better than the journal what arrived, and may need the
@@ -155,7 +155,7 @@ struct FileUploader {
                 let retried = Counter()
                 sent = try sendChunks(session == nil ? current : try reconciledWithStorage(current), job: job, retried: retried)
                 try finishOnStorage(current)
-                if acknowledgementsProveCompletion(route: ChunkRoute(sessionJSON: current.sessionJSON),
+                if acknowledgementsProveCompletion(route: current.route,
                                                    createdInThisAttempt: session == nil, chunksRetried: retried.count) {
                     // Complete without asking: its id and entity are learned later (UnconfirmedBaseline.swift).
                     return Done(remote: .unconfirmed(size: current.identity.size, mtimeNs: current.identity.mtimeNs),
@@ -185,11 +185,11 @@ struct FileUploader {
                 throw Conflict(theirs: theirs)
             }
         }
-        let created: (session: UploadSession, json: [UInt8])
+        let created: (reply: SessionReply, json: [UInt8])
         let interruptedBefore = try journal.wasCreatingSession(fileRowID: job.record.id)
         try journal.noteCreatingSession(fileRowID: job.record.id)
         do {
-            created = try client.createUploadSession(request)
+            created = try client.createUploadSessionReply(request)
         } catch CloudreveError.api(40073, _, _, _) where interruptedBefore {
             // We crashed after the server created a session but before the journal had it: its placeholder
             // holds the lock. It is provably ours, so cancel it and ask again (§8.6, 40073 on create).
@@ -213,22 +213,22 @@ struct FileUploader {
             if case .transport = error { failure.unreachable = true }
             throw failure
         }
-        let session = created.session
+        let session = created.reply.session
         CrashHook.reached(.afterCreate)
         throughput.chunkSize = session.chunkSize
-        let record = SessionRecord(fileRowID: job.record.id, sessionID: session.sessionID, uri: remote.uri, sessionJSON: created.json,
+        let record = SessionRecord(fileRowID: job.record.id, sessionID: session.sessionID, uri: remote.uri, sessionJSON: created.json, reply: created.reply,
                                    serverVersion: server.version.description, chunkSize: session.chunkSize,
                                    chunkCount: ChunkPlan(size: identity.size, chunkSize: session.chunkSize).count,
                                    expires: Date(timeIntervalSince1970: TimeInterval(session.expires)), identity: identity,
                                    createdAt: Date(), acknowledged: [])
-        if case .unsupported(let type) = ChunkRoute(sessionJSON: created.json), S3Session.parse(created.json) == nil {
+        if case .unsupported(let type) = record.route, record.s3 == nil {
             try? client.cancelUploadSession(id: session.sessionID, uri: remote.uri)
             throw UploadFailure(reason: unsupportedPolicyMessage(type: type), permanent: true)
         }
         // Journaled before the first chunk, so that a crash from here on leaves a session we can finish or cancel.
         try journal.saveSession(record)
         try Janitor.learnTTL(from: session, createdAt: record.createdAt, journal: journal)
-        try UploadMode.learn(from: session, json: created.json, journal: journal)
+        try UploadMode.learn(from: created.reply, journal: journal)
         return record
     }
 
@@ -310,9 +310,8 @@ struct FileUploader {
 
     /// How many chunk requests of this session may be in flight.
     private func chunkConcurrency(_ session: SessionRecord, plan: ChunkPlan) -> Int {
-        guard plan.count > 2, !server.version.chunkZeroTruncates, ChunkRoute(sessionJSON: session.sessionJSON).allowsParallelChunks else { return 1 }
-        let policy = (try? JSONDecoder().decode(UploadSession.self, from: Data(session.sessionJSON)))?.storagePolicy
-        return max(1, min(policy?.chunkConcurrency ?? 1, options.chunkConcurrency))
+        guard plan.count > 2, !server.version.chunkZeroTruncates, session.route.allowsParallelChunks else { return 1 }
+        return max(1, min(session.policy?.chunkConcurrency ?? 1, options.chunkConcurrency))
     }
 
     /// Turns what stopped the chunks into the session's fate: finished after all, restarted, or failed.
@@ -346,7 +345,7 @@ struct FileUploader {
             let started = Date()
             var bytes: Int64 = 0
             do {
-                try client.uploadChunk(route: ChunkRoute(sessionJSON: session.sessionJSON), sessionID: session.sessionID, index: index,
+                try client.uploadChunk(route: session.route, sessionID: session.sessionID, index: index,
                                        fd: job.file.fd, offset: offset, length: length, total: plan.size,
                                        expectedDuration: throughput.expectedSeconds(for: length)) { n in
                     if index == plan.lastIndex, bytes < length / 2, n >= length / 2 { CrashHook.reached(.lastChunk) }

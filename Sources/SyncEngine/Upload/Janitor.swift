@@ -45,7 +45,7 @@ public struct Janitor {
     public func cancel(_ session: SessionRecord) throws {
         do {
             try client.cancelUploadSession(id: session.sessionID, uri: session.uri)
-        } catch CloudreveError.api(-1, _, _, _) where S3Session.parse(session.sessionJSON) != nil {
+        } catch CloudreveError.api(-1, _, _, _) where session.s3 != nil {
             // After our own multipart completion the storage has no upload to abort: the server removed the
             // placeholder anyway and answers -1 (§8c). Done.
         }

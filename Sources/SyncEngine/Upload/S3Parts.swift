@@ -125,8 +125,7 @@ struct S3Parts {
     /// The policy's `chunk_concurrency` (capped by the configuration's), as for chunks to the server.
     private func partConcurrency(_ session: SessionRecord, plan: ChunkPlan) -> Int {
         guard plan.count > 1 else { return 1 }
-        let policy = (try? JSONDecoder().decode(UploadSession.self, from: Data(session.sessionJSON)))?.storagePolicy
-        return max(1, min(policy?.chunkConcurrency ?? 1, options.chunkConcurrency))
+        return max(1, min(session.policy?.chunkConcurrency ?? 1, options.chunkConcurrency))
     }
 
     private func sendPart(_ index: Int, of plan: ChunkPlan, file: LocalFile, fileRowID: Int64) throws -> (String, Int64) {

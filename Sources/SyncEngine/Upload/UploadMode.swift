@@ -7,21 +7,22 @@ public enum UploadMode {
     static let key = "upload_mode"
 
     /// The line `crsync status` shows for a session of this policy.
-    static func describe(_ session: UploadSession, json: [UInt8]) -> String {
+    static func describe(_ reply: SessionReply) -> String {
+        let session = reply.session
         let type = session.storagePolicy?.type ?? "local"
-        if session.storagePolicy?.relay == true || (type != "local" && session.chunkSize == 0 && S3Session.parse(json) == nil) {
+        if session.storagePolicy?.relay == true || (type != "local" && session.chunkSize == 0 && reply.s3 == nil) {
             return "relay mode on the '\(type)' policy: each file goes in one request and an interrupted upload starts over; "
                 + "a direct policy (local, remote, s3, ks3, cos, oss, obs, onedrive) resumes where it stopped"
         }
-        if let s3 = S3Session.parse(json) {
+        if let s3 = reply.s3 {
             return "straight to the '\(s3.policyType)' storage in parts; an interrupted upload resumes with the parts not yet sent"
         }
         return "to the server in chunks ('\(type)' policy); an interrupted upload resumes with the chunks not yet sent"
     }
 
     /// Written only when it changes: not one more fsync per file.
-    static func learn(from session: UploadSession, json: [UInt8], journal: Journal) throws {
-        let text = describe(session, json: json)
+    static func learn(from reply: SessionReply, journal: Journal) throws {
+        let text = describe(reply)
         if try journal.setting(key) != text { try journal.setSetting(key, text) }
     }
 
