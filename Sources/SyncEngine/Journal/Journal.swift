@@ -18,12 +18,14 @@ public final class Journal: @unchecked Sendable {
     public let path: String
     let database: SQLiteDatabase
     /// The mutex every use of the connection holds; writers also wait on it for their group's commit.
-    private let lock = NSCondition()
+    private let lock = CommitLock()
     /// Guarded by `lock`.
     private var group = GroupCommit()
     /// Writers that have asked for `lock` and not yet added their work, guarded by `arrivals`: they count
     /// themselves before they hold `lock`, so that a committer can wait for them.
     private var arriving = 0
+    /// `learnSetting`'s memory of values this process wrote or read.
+    private var learned: [String: String] = [:]
     private let arrivals = NSLock()
 
     /// Opens the journal at `path`, creating its folder (0700) and file (0600) if needed, and migrates
@@ -83,7 +85,10 @@ public final class Journal: @unchecked Sendable {
     /// Records what a scan saw. A new path, or an identity that differs from the recorded one, becomes `pending`
     /// (attempts reset, permanent failure cleared); an unchanged file keeps its state. Returns the record after.
     public func noteScanned(root: String, path: String, identity: FileIdentity) throws -> FileRecord {
-        try writing {
+        // A file the pass already noted (every scanned file) is read, not written: a write, even one that
+        // changes nothing, joins a group commit and waits for it.
+        if let known = try locked({ try fileRecord(root: root, path: path) }), known.local == identity { return known }
+        return try writing {
             try noteOne(root: root, path: path, identity: identity)
         }
     }
@@ -236,14 +241,17 @@ public final class Journal: @unchecked Sendable {
 
     /// Notes, before `PUT /file/upload`, that a session is being created for this file. A crash between
     /// the server creating it and `saveSession` leaves this marker, which proves that the placeholder
-    /// (and the lock that blocks the next attempt with 40073) is ours to cancel.
-    public func noteCreatingSession(fileRowID: Int64) throws {
-        try setSetting(Journal.creatingKey(fileRowID), String(Date().timeIntervalSince1970))
-    }
-
-    /// Whether a session creation for this file was under way when crsync last stopped.
-    public func wasCreatingSession(fileRowID: Int64) throws -> Bool {
-        try setting(Journal.creatingKey(fileRowID)) != nil
+    /// (and the lock that blocks the next attempt with 40073) is ours to cancel. Returns whether the marker
+    /// was already there: a creation was under way when crsync last stopped.
+    @discardableResult
+    public func noteCreatingSession(fileRowID: Int64) throws -> Bool {
+        let key = Journal.creatingKey(fileRowID)
+        return try writing {
+            let before = try database.query("SELECT 1 FROM settings WHERE key = ?1", [.text(key)]) { _ in true }.first ?? false
+            try database.run("INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = ?2",
+                             [.text(key), .text(String(Date().timeIntervalSince1970))])
+            return before
+        }
     }
 
     public func clearCreatingSession(fileRowID: Int64) throws {
@@ -353,6 +361,19 @@ public final class Journal: @unchecked Sendable {
         }
     }
 
+    /// For a value learned again from every session (the upload mode, the session lifetime): written only
+    /// when `unchanged` says the known one will not do, and compared with what this process last wrote or
+    /// read for the key, so that the common case costs neither a write nor a read.
+    public func learnSetting(_ key: String, _ value: String, unchanged: (_ known: String?) -> Bool) throws {
+        let known = try locked { try learned[key] ?? database.query("SELECT value FROM settings WHERE key = ?1", [.text(key)]) { $0.string(0) }.first ?? nil }
+        if unchanged(known) {
+            locked { learned[key] = known }
+            return
+        }
+        try setSetting(key, value)
+        locked { learned[key] = value }
+    }
+
     public func setSetting(_ key: String, _ value: String) throws {
         try writing {
             try database.run("INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = ?2",
@@ -375,7 +396,7 @@ public final class Journal: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         arrivals.withLock { arriving -= 1 }
-        lock.broadcast()  // a committer waiting for arrivals re-counts them
+        if group.committing { lock.signalArrival() }  // the committer waiting for arrivals re-counts them
         if !group.open {
             try database.run(SQLiteDatabase.TransactionKind.immediate.rawValue)
             group.opened()
@@ -397,12 +418,12 @@ public final class Journal: @unchecked Sendable {
         let mine = group.current
         while !mine.committed {
             if group.committing {
-                lock.wait()
+                lock.waitForCommit()
                 continue
             }
             group.startCommitting()
             // Writers queued for the lock add their work to this group first; each wakes us when it has.
-            while arrivals.withLock({ arriving }) > 0 { lock.wait() }
+            while arrivals.withLock({ arriving }) > 0 { lock.waitForArrivals() }
             var failure: Error?
             do {
                 try database.run("COMMIT")
@@ -411,7 +432,7 @@ public final class Journal: @unchecked Sendable {
                 if database.inTransaction { try? database.execute("ROLLBACK") }
             }
             group.finished(error: failure)
-            lock.broadcast()
+            lock.broadcastCommit()
         }
         if let error = mine.error { throw error }
         return try result.get()

@@ -58,6 +58,11 @@ public final class UploadPool: @unchecked Sendable {
     public let workers: Int
     private let control: UploadControl
     private let condition = NSCondition()
+    /// What `waitUntilIdle` sleeps on, told only when the pool may have become idle: on `condition` it was
+    /// woken by every finished file (a context switch and a contended lock per small file, perf).
+    private let idleCondition = NSCondition()
+    /// Counts `idleCondition`'s tellings, so that one between a waiter's check and its wait is not lost.
+    private var idleTellings = 0
     private var queue = UploadQueue<Job>()
     private var running: [PathKey: Running] = [:]
     private var paused: [String: Date] = [:]
@@ -124,15 +129,17 @@ public final class UploadPool: @unchecked Sendable {
     @discardableResult
     public func cancel(root: String, under path: String) -> Bool {
         let folder = PathKey(root: root, path: path)
-        return condition.withLock {
+        let (any, idle) = condition.withLock {
             queue.removeAll { $0.isAtOrUnder(folder) }
             var any = false
             for (key, run) in running where key.isAtOrUnder(folder) {
                 run.cancel.set()
                 any = true
             }
-            return any
+            return (any, isIdle)
         }
+        if idle { tellIdleWaiters() }
+        return any
     }
 
     /// Whether an upload at or under `path` of `root` is in flight.
@@ -143,20 +150,34 @@ public final class UploadPool: @unchecked Sendable {
 
     /// Blocks until nothing is queued or running (`crsync sync`), or the run is stopping.
     public func waitUntilIdle() {
-        condition.withLock {
-            while !(queue.isEmpty && running.isEmpty) && !(stopping && running.isEmpty) {
-                if control.isStopping && running.isEmpty { break }
-                _ = condition.wait(until: Date().addingTimeInterval(0.2))
+        while true {
+            let seen = idleCondition.withLock { idleTellings }
+            if condition.withLock({ isIdle || (control.isStopping && running.isEmpty) }) { return }
+            // `control.stop()` does not tell: the timeout notices it.
+            idleCondition.withLock {
+                if idleTellings == seen { _ = idleCondition.wait(until: Date().addingTimeInterval(0.2)) }
             }
+        }
+    }
+
+    /// Nothing queued or running, or stopping with nothing running. Under `condition`.
+    private var isIdle: Bool { (queue.isEmpty && running.isEmpty) || (stopping && running.isEmpty) }
+
+    private func tellIdleWaiters() {
+        idleCondition.withLock {
+            idleTellings += 1
+            idleCondition.broadcast()
         }
     }
 
     /// Stops the workers once their current uploads return (`control.stop()` makes them return at once).
     public func stop() {
-        condition.withLock {
+        let idle = condition.withLock {
             stopping = true
             condition.broadcast()
+            return isIdle
         }
+        if idle { tellIdleWaiters() }
         finishedGroup.wait()
     }
 
@@ -200,7 +221,7 @@ public final class UploadPool: @unchecked Sendable {
                     again?.payload.item = saved
                 }
             }
-            condition.withLock {
+            let idle = condition.withLock {
                 // The journal cannot be written (full disk, damage): every further file would fail the same
                 // way, so nothing more starts; what is queued stays journaled for the next pass.
                 if finished.report.halted != nil { queue.removeAll { _ in true } }
@@ -211,9 +232,11 @@ public final class UploadPool: @unchecked Sendable {
                 }
                 if let again, !queue.contains(again.key) { queue.put(again, now: Date()) }
                 condition.broadcast()
+                return isIdle
             }
             control.metrics?.set(.filesPending, Double(queuedCount))
             onFinished(Finished(root: job.root, item: job.item, report: finished.report, rootError: finished.rootError))
+            if idle { tellIdleWaiters() }
         }
     }
 

@@ -186,8 +186,7 @@ struct FileUploader {
             }
         }
         let created: (reply: SessionReply, json: [UInt8])
-        let interruptedBefore = try journal.wasCreatingSession(fileRowID: job.record.id)
-        try journal.noteCreatingSession(fileRowID: job.record.id)
+        let interruptedBefore = try journal.noteCreatingSession(fileRowID: job.record.id)
         do {
             created = try client.createUploadSessionReply(request)
         } catch CloudreveError.api(40073, _, _, _) where interruptedBefore {

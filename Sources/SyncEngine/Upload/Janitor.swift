@@ -127,7 +127,8 @@ public struct Janitor {
         // Written only when it changes by more than a minute: `expires` is in whole seconds and `createdAt`
         // is ours, so the span wobbles by a second from session to session, which would cost one more
         // fsync for every other file; the sweep does not need it closer than that.
-        let known = try journal.setting(Janitor.ttlKey).flatMap { Int($0) }
-        if ttl > 0, abs(ttl - (known ?? -3600)) > 60 { try journal.setSetting(Janitor.ttlKey, String(ttl)) }
+        try journal.learnSetting(Janitor.ttlKey, String(ttl)) { known in
+            ttl <= 0 || abs(ttl - (known.flatMap { Int($0) } ?? -3600)) <= 60
+        }
     }
 }

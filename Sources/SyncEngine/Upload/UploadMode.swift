@@ -23,7 +23,7 @@ public enum UploadMode {
     /// Written only when it changes: not one more fsync per file.
     static func learn(from reply: SessionReply, journal: Journal) throws {
         let text = describe(reply)
-        if try journal.setting(key) != text { try journal.setSetting(key, text) }
+        try journal.learnSetting(key, text) { $0 == text }
     }
 
     /// What was learned last, if any session was created yet.
