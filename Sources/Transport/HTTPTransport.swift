@@ -257,12 +257,18 @@ private final class TransferContext {
     }
 
     /// One header line; a new status line (a redirect or 100 Continue before the real answer) starts over.
+    /// Read as bytes: Foundation's `trimmingCharacters` and `lowercased` here were 3 % of a small-file
+    /// sync's CPU (perf), for a dozen header lines per file.
     func header(_ buffer: UnsafeMutablePointer<CChar>, count: Int) {
-        let line = String(decoding: UnsafeRawBufferPointer(start: buffer, count: count), as: UTF8.self)
-        if line.hasPrefix("HTTP/") { headers = [:]; return }
-        guard let colon = line.firstIndex(of: ":") else { return }
-        let name = line[..<colon].lowercased()
-        headers[name] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
+        let line = UnsafeRawBufferPointer(start: buffer, count: count)
+        if line.starts(with: "HTTP/".utf8) { headers = [:]; return }
+        guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { return }
+        let isSpace = { (c: UInt8) in c == 0x20 || c == 0x09 || c == 0x0D || c == 0x0A }
+        var start = colon + 1, end = line.count
+        while start < end, isSpace(line[start]) { start += 1 }
+        while end > start, isSpace(line[end - 1]) { end -= 1 }
+        let name = String(decoding: line[..<colon].map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 0x20 : $0 }, as: UTF8.self)
+        headers[name] = String(decoding: line[start..<end], as: UTF8.self)
     }
 
     func read(into buffer: UnsafeMutablePointer<CChar>, max: Int) -> Int {

@@ -125,5 +125,7 @@ func formatBytes(_ bytes: Int64) -> String {
         value /= 1024
         unit += 1
     }
-    return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
+    // By hand, not `String(format:)`, which builds a locale each call: one line per uploaded file.
+    let tenths = Int((value * 10).rounded(.toNearestOrEven))
+    return unit == 0 ? "\(bytes) B" : "\(tenths / 10).\(tenths % 10) \(units[unit])"
 }
