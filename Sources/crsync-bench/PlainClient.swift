@@ -75,6 +75,18 @@ struct PlainClient {
         return Date().timeIntervalSince(start)
     }
 
+    /// Deletes `uri` for good (`DELETE /file`, `skip_soft_delete`): the server frees its blob.
+    func deletePermanently(_ uri: String) throws {
+        let body = #"{"uris":["\#(uri)"],"skip_soft_delete":true}"#
+        let response = try HTTPTransport().perform(HTTPRequest(method: "DELETE", url: api + "/file",
+                                                               headers: [("Authorization", "Bearer " + token), ("Content-Type", "application/json")],
+                                                               body: .bytes(Array(body.utf8))))
+        let reply = String(decoding: response.body, as: UTF8.self)
+        guard response.status == 200, reply.contains(#""code":0"#) else {
+            throw BenchError("DELETE /file \(uri): HTTP \(response.status) \(reply.prefix(200))")
+        }
+    }
+
     private func upload(_ local: String, to uri: String, transport: HTTPTransport) throws {
         let fd = open(local, O_RDONLY)
         guard fd >= 0 else { throw BenchError("cannot open \(local)") }
