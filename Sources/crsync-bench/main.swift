@@ -9,8 +9,8 @@ let usage = """
       --quick      smaller counts, under 3 minutes on 2 cores (CI)
       --json FILE  also write the rows as JSON to FILE
       --only LIST  run only these scenarios (comma-separated): small-files, big-file, rescan, big-journal
-    Run it from a release build: swift build -c release && .build/release/crsync-bench
-    (or swift run -c release crsync-bench).
+    Run it with swift run -c release crsync-bench: it builds crsync and crsync-devserver beside itself
+    first (or runs the ones beside it when it is not inside a SwiftPM .build folder).
     """
 
 var quick = false
@@ -74,6 +74,32 @@ for sig in [SIGINT, SIGTERM] {
     }
     source.resume()
     signalSources.append(source)
+}
+
+// `swift run -c release crsync-bench` builds only the bench: build (or bring up to date) the two programs it
+// runs, with the bench's own configuration, so that it never measures a missing or stale binary.
+if let range = Child.binDir.range(of: "/.build/") {
+    let packageRoot = String(Child.binDir[..<range.lowerBound])
+    let configuration = Child.binDir.hasSuffix("/debug") ? "debug" : "release"
+    for product in ["crsync", "crsync-devserver"] {
+        print("crsync-bench: swift build -c \(configuration) --product \(product)")
+        fflush(stdout)
+        let build = Process()
+        build.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        build.arguments = ["swift", "build", "-c", configuration, "--product", product]
+        build.currentDirectoryURL = URL(fileURLWithPath: packageRoot)
+        do {
+            try build.run()
+            build.waitUntilExit()
+        } catch {
+            FileHandle.standardError.write(Data("crsync-bench: cannot run swift build in \(packageRoot): \(error)\n".utf8))
+            exit(2)
+        }
+        guard build.terminationStatus == 0 else {
+            FileHandle.standardError.write(Data("crsync-bench: swift build --product \(product) failed (exit \(build.terminationStatus))\n".utf8))
+            exit(2)
+        }
+    }
 }
 
 let mode = quick ? "quick" : "full"
