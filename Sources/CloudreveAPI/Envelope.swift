@@ -46,6 +46,14 @@ extension CloudreveClient {
     }
 
     func decodeEnvelope<T: Decodable>(_ response: HTTPResponse, path: String, acceptCodes: Set<Int>) throws -> T? {
+        // A chunk's acknowledgement (no data) and a session (data kept as bytes) need no decoder at all when
+        // the code is accepted: the envelope's shape is checked by `scanEnvelope`.
+        if T.self == Empty.self || T.self == RawJSON.self, let scan = scanEnvelope(response.body), let code = scan.code,
+           acceptCodes.contains(code) {
+            guard T.self == RawJSON.self, let span = scan.data else { return nil }
+            let bytes = Array(response.body[span])
+            return bytes == Array("null".utf8) ? nil : RawJSON(bytes: bytes) as? T
+        }
         let data = Data(response.body)
         // The common case in one decode: an accepted code and a `data` of the expected shape. Anything else
         // is read again below, only to say exactly what was wrong.
@@ -66,10 +74,8 @@ extension CloudreveClient {
         }
         if T.self == Empty.self { return nil }
         if T.self == RawJSON.self {
-            // The head decode above proved the body is JSON, so the span is well-formed.
-            guard let span = envelopeDataSpan(response.body) else { return nil }
-            let bytes = Array(response.body[span])
-            return bytes == Array("null".utf8) ? nil : RawJSON(bytes: bytes) as? T
+            // An accepted code the scanner could not read: JSON it does not expect (it skips, not parses).
+            throw CloudreveError.malformed(path: path, detail: "a reply whose data could not be cut out")
         }
         do {
             return try JSONDecoder().decode(EnvelopeData<T>.self, from: data).data
@@ -79,9 +85,16 @@ extension CloudreveClient {
     }
 }
 
-/// Where the top-level `data` value lies in an envelope's bytes, or nil when there is none. A small
-/// scanner, not a parser: it expects JSON a decoder has accepted, and only skips strings and brackets.
-func envelopeDataSpan(_ body: [UInt8]) -> Range<Int>? {
+/// What `scanEnvelope` finds in a reply: its integer `code` and where its `data` value lies.
+struct EnvelopeScan {
+    var code: Int?
+    var data: Range<Int>?
+}
+
+/// Walks a reply's top-level object without decoding it: nil unless the body is one object whose members
+/// all have well-formed keys and balanced values, with nothing after it but white space. A scanner, not a
+/// parser: it checks strings, brackets and commas, and reads only `code`'s digits.
+func scanEnvelope(_ body: [UInt8]) -> EnvelopeScan? {
     var i = 0
     func isSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D }
     func skipSpace() { while i < body.count, isSpace(body[i]) { i += 1 } }
@@ -101,17 +114,17 @@ func envelopeDataSpan(_ body: [UInt8]) -> Range<Int>? {
         case 0x22:
             return skipString()
         case 0x7B, 0x5B:
-            var depth = 0
+            var closers: [UInt8] = []
             while i < body.count {
                 switch body[i] {
                 case 0x22:
                     guard skipString() else { return false }
                     continue
-                case 0x7B, 0x5B:
-                    depth += 1
+                case 0x7B: closers.append(0x7D)
+                case 0x5B: closers.append(0x5D)
                 case 0x7D, 0x5D:
-                    depth -= 1
-                    if depth == 0 { i += 1; return true }
+                    guard closers.popLast() == body[i] else { return false }
+                    if closers.isEmpty { i += 1; return true }
                 default:
                     break
                 }
@@ -124,26 +137,41 @@ func envelopeDataSpan(_ body: [UInt8]) -> Range<Int>? {
             return i > start
         }
     }
+    var scan = EnvelopeScan()
     skipSpace()
     guard i < body.count, body[i] == 0x7B else { return nil }
     i += 1
-    while true {
-        skipSpace()
-        guard i < body.count, body[i] == 0x22 else { return nil }
-        let keyStart = i + 1
-        guard skipString() else { return nil }
-        let isData = body[keyStart..<(i - 1)].elementsEqual("data".utf8)
-        skipSpace()
-        guard i < body.count, body[i] == 0x3A else { return nil }
+    skipSpace()
+    if i < body.count, body[i] == 0x7D {
         i += 1
-        skipSpace()
-        let valueStart = i
-        guard skipValue() else { return nil }
-        if isData { return valueStart..<i }
-        skipSpace()
-        guard i < body.count, body[i] == 0x2C else { return nil }
-        i += 1
+    } else {
+        while true {
+            skipSpace()
+            guard i < body.count, body[i] == 0x22 else { return nil }
+            let keyStart = i + 1
+            guard skipString() else { return nil }
+            let key = body[keyStart..<(i - 1)]
+            skipSpace()
+            guard i < body.count, body[i] == 0x3A else { return nil }
+            i += 1
+            skipSpace()
+            let valueStart = i
+            guard skipValue() else { return nil }
+            if key.elementsEqual("data".utf8) {
+                scan.data = valueStart..<i
+            } else if key.elementsEqual("code".utf8) {
+                scan.code = Int(String(decoding: body[valueStart..<i], as: UTF8.self))
+            }
+            skipSpace()
+            guard i < body.count else { return nil }
+            if body[i] == 0x2C { i += 1; continue }
+            guard body[i] == 0x7D else { return nil }
+            i += 1
+            break
+        }
     }
+    skipSpace()
+    return i == body.count ? scan : nil
 }
 
 /// A whole reply in one decode, for the common case.

@@ -44,7 +44,7 @@ extension CloudreveClient {
 }
 
 /// A reply's `data`, byte for byte as the server sent it (`decodeEnvelope` cuts it out of the body with
-/// `envelopeDataSpan`; it is never decoded and encoded again).
+/// `scanEnvelope`; it is never decoded and encoded again).
 struct RawJSON: Decodable {
     var bytes: [UInt8]
 

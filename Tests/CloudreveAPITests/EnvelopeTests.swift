@@ -13,7 +13,7 @@ final class EnvelopeTests: XCTestCase {
 
     private func span(_ text: String) -> String? {
         let bytes = Array(text.utf8)
-        return envelopeDataSpan(bytes).map { String(decoding: bytes[$0], as: UTF8.self) }
+        return scanEnvelope(bytes)?.data.map { String(decoding: bytes[$0], as: UTF8.self) }
     }
 
     func testDataSpanSkipsStringsAndBracketsAroundIt() {
@@ -26,6 +26,30 @@ final class EnvelopeTests: XCTestCase {
         XCTAssertNil(span(#"{"code":0,"database":1}"#))
         XCTAssertNil(span("[]"))
         XCTAssertNil(span(#"{"code":0,"data":{"open":"#))
+    }
+
+    /// What the scanner accepts skips the decoder, so it must refuse what is not one whole object.
+    func testScannerRefusesWhatIsNotOneWholeObject() {
+        XCTAssertEqual(scanEnvelope(Array(#" {"code" : -1 ,"msg":"x"} "#.utf8))?.code, -1)
+        XCTAssertEqual(scanEnvelope(Array("{}".utf8))?.code, nil)
+        XCTAssertNotNil(scanEnvelope(Array("{}".utf8)))
+        for text in [#"{"code":0"#, #"{"code":0}}"#, #"{"code":0} x"#, #"{"code":0,}"#, #"{"code":0 "data":1}"#,
+                     #"{"code":0,"data":[1}"#, #"{"code":0,"data":{"a":1]}"#, #"{code:0}"#, #"{"code":0,"data":"x}"#,
+                     "<html>502</html>", "", #"{"code":0,"msg":"a"}{"code":1}"#] {
+            XCTAssertNil(scanEnvelope(Array(text.utf8)), text)
+        }
+        XCTAssertNil(scanEnvelope(Array(#"{"code":"0"}"#.utf8))?.code)
+    }
+
+    func testAnAcceptedAcknowledgementNeedsNoDecoderButNonsenseIsStillNamed() throws {
+        let none: Empty? = try client.decodeEnvelope(reply(#"{"code":0,"msg":"","data":null}"#), path: "/file/upload/s/0", acceptCodes: [0])
+        XCTAssertNil(none)
+        XCTAssertThrowsError(try client.decodeEnvelope(reply(#"{"code":0,"data":"#), path: "/file/upload/s/0", acceptCodes: [0]) as Empty?) {
+            guard case CloudreveError.http(200, "/file/upload/s/0", _) = $0 else { return XCTFail("\($0)") }
+        }
+        XCTAssertThrowsError(try client.decodeEnvelope(reply(#"{"code":40016,"msg":"gone"}"#), path: "/x", acceptCodes: [0]) as Empty?) {
+            guard case CloudreveError.api(40016, "gone", "/x", _) = $0 else { return XCTFail("\($0)") }
+        }
     }
 
     func testRawDataIsTheServersBytesUnchanged() throws {
