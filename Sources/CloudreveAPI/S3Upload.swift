@@ -18,6 +18,15 @@ public struct S3Session: Decodable, Sendable {
     }
     struct Policy: Decodable { var type: String }
 
+    init(sessionID: String, uploadID: String?, uploadURLs: [String], completeURL: String, callbackSecret: String, policyType: String) {
+        self.sessionID = sessionID
+        self.uploadID = uploadID
+        self.uploadURLs = uploadURLs
+        self.completeURL = completeURL
+        self.callbackSecret = callbackSecret
+        self.policyType = policyType
+    }
+
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         sessionID = try c.decode(String.self, forKey: .sessionID)

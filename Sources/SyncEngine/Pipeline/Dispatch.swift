@@ -11,13 +11,24 @@ struct DispatchCandidate: Equatable {
 
 /// A root's key and a path in it, compared as bytes (NFC and NFD spellings are different files).
 struct PathKey: Hashable {
-    var root: String
-    var path: [UInt8]
+    let root: String
+    let path: [UInt8]
+    /// Hashed once: every worker's pick looks up dozens of queued keys (the look-ahead window), and
+    /// hashing root and path again each time was most of the pick's cost (perf).
+    private let digest: Int
 
     init(root: String, path: String) {
         self.root = root
         self.path = Array(path.utf8)
+        var hasher = Hasher()
+        hasher.combine(root)
+        hasher.combine(self.path)
+        digest = hasher.finalize()
     }
+
+    func hash(into hasher: inout Hasher) { hasher.combine(digest) }
+
+    static func == (a: PathKey, b: PathKey) -> Bool { a.digest == b.digest && a.path == b.path && a.root == b.root }
 
     /// Whether this path is `folder` or lies under it, in the same root.
     func isAtOrUnder(_ folder: PathKey) -> Bool {

@@ -65,10 +65,7 @@ struct UploadQueue<Payload> {
 
     /// The first `window` live items of each lane, oldest first, as the fairness rule sees them.
     mutating func candidates() -> [DispatchCandidate] {
-        (small.live(window, in: entries) + large.live(window, in: entries)).map { key in
-            let entry = entries[key]!
-            return DispatchCandidate(key: key, due: entry.due, large: entry.large)
-        }
+        small.live(window, in: entries) + large.live(window, in: entries)
     }
 
     /// A lane: keys in arrival order with their generation; stale slots are dropped as they reach the head.
@@ -78,17 +75,24 @@ struct UploadQueue<Payload> {
 
         mutating func push(_ key: PathKey, _ generation: Int) { slots.append((key, generation)) }
 
-        mutating func live(_ limit: Int, in entries: [PathKey: Entry]) -> [PathKey] {
-            func isLive(_ slot: (key: PathKey, generation: Int)) -> Bool { entries[slot.key]?.generation == slot.generation }
-            while head < slots.count, !isLive(slots[head]) { head += 1 }
+        mutating func live(_ limit: Int, in entries: [PathKey: Entry]) -> [DispatchCandidate] {
+            /// The slot's entry if the slot is its current one: one lookup serves the check and the candidate.
+            func liveEntry(_ slot: (key: PathKey, generation: Int)) -> Entry? {
+                guard let entry = entries[slot.key], entry.generation == slot.generation else { return nil }
+                return entry
+            }
+            while head < slots.count, liveEntry(slots[head]) == nil { head += 1 }
             if head > 1024, head * 2 > slots.count {
                 slots.removeFirst(head)
                 head = 0
             }
-            var found: [PathKey] = []
+            var found: [DispatchCandidate] = []
+            found.reserveCapacity(min(limit, slots.count - head))
             var index = head
             while index < slots.count, found.count < limit {
-                if isLive(slots[index]) { found.append(slots[index].key) }
+                if let entry = liveEntry(slots[index]) {
+                    found.append(DispatchCandidate(key: slots[index].key, due: entry.due, large: entry.large))
+                }
                 index += 1
             }
             return found
