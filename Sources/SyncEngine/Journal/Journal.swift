@@ -362,8 +362,8 @@ public final class Journal: @unchecked Sendable {
     }
 
     /// For a value learned again from every session (the upload mode, the session lifetime): written only
-    /// when `unchanged` says the known one will not do, and compared with what this process last wrote or
-    /// read for the key, so that the common case costs neither a write nor a read.
+    /// when `unchanged(known)` is false. The known value is what this process last wrote or read for the
+    /// key, so the common case (unchanged) costs neither a write nor a read.
     public func learnSetting(_ key: String, _ value: String, unchanged: (_ known: String?) -> Bool) throws {
         let known = try locked { try learned[key] ?? database.query("SELECT value FROM settings WHERE key = ?1", [.text(key)]) { $0.string(0) }.first ?? nil }
         if unchanged(known) {
