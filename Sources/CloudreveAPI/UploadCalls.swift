@@ -3,14 +3,9 @@ import Transport
 
 extension CloudreveClient {
     /// `PUT /file/upload`: creates an upload session (and the placeholder, and the path lock, §4). Returns
-    /// the parsed session and the raw JSON of `data`, which the journal keeps whole.
-    public func createUploadSession(_ request: UploadSessionRequest) throws -> (session: UploadSession, json: [UInt8]) {
-        let created = try createUploadSessionReply(request)
-        return (created.reply.session, created.json)
-    }
-
-    /// The same, with everything crsync reads from the session decoded in the one pass (`SessionReply`).
-    public func createUploadSessionReply(_ request: UploadSessionRequest) throws -> (reply: SessionReply, json: [UInt8]) {
+    /// what crsync reads from the session, decoded in one pass (`SessionReply`), and the raw JSON of `data`,
+    /// which the journal keeps whole.
+    public func createUploadSession(_ request: UploadSessionRequest) throws -> (reply: SessionReply, json: [UInt8]) {
         guard let raw: RawJSON = try authed("PUT", "/file/upload", json: request) else {
             throw CloudreveError.malformed(path: "/file/upload", detail: "no session")
         }

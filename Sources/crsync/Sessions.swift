@@ -30,7 +30,7 @@ struct Sessions: ParsableCommand {
                         shown.insert(upload.sessionID)
                         let owner: String
                         if let ours = upload.ours {
-                            owner = "ours\(policyNote(ours.sessionJSON)), \(ours.acknowledged.count)/\(ours.chunkCount) chunks acknowledged"
+                            owner = "ours\(policyNote(ours)), \(ours.acknowledged.count)/\(ours.chunkCount) chunks acknowledged"
                                 + (stale.contains(ours.sessionID) ? ", stale" : ", resumable")
                         } else {
                             owner = upload.age > janitor.sessionTTL ? "orphaned, older than the session lifetime"
@@ -70,11 +70,11 @@ struct Sessions: ParsableCommand {
 
 /// The remote folders to search and the state directory, shared by `sessions` and `sessions clean`.
 /// Where a session's chunks go, when not to the server itself.
-func policyNote(_ sessionJSON: [UInt8]) -> String {
-    switch ChunkRoute(sessionJSON: sessionJSON) {
+func policyNote(_ session: SessionRecord) -> String {
+    switch session.route {
     case .remote: return " (slave node)"
     case .oneDrive: return " (OneDrive)"
-    default: return S3Session.parse(sessionJSON).map { " (\($0.policyType) bucket)" } ?? ""
+    default: return session.s3.map { " (\($0.policyType) bucket)" } ?? ""
     }
 }
 

@@ -98,8 +98,12 @@ struct Sync: ParsableCommand {
             if control.isStopping { report.interrupted = true }
             // The ids and entities the uploads did not ask for: one listing per folder (UnconfirmedBaseline.swift).
             // Not when stopping: an exit waits for no listing; the next pass (or the next version) learns them.
-            if !report.interrupted && report.halted == nil { for root in planned { _ = try? root.learnUploadedBaselines() } }
-            if !report.interrupted && report.halted == nil { for root in planned { try? root.notePassCompleted() } }
+            if !report.interrupted && report.halted == nil {
+                for root in planned {
+                    _ = try? root.learnUploadedBaselines()
+                    try? root.notePassCompleted()
+                }
+            }
             progress?.stop()
             publisher.stop()
             output.summary(report, seconds: Date().timeIntervalSince(started))

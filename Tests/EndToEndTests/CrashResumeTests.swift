@@ -233,12 +233,12 @@ class CrashResumeSuite: XCTestCase {
         let policyID = try other.list(try CloudrevePath(parsing: "cloudreve://my/Shared")).storagePolicy?.id
         let target = try CloudrevePath(parsing: "cloudreve://my/Shared/sub/theirs.bin")
         let size = Int64(3 * chunk)
-        let (session, json) = try other.createUploadSession(UploadSessionRequest(uri: target.uri, size: size, lastModified: 0,
+        let (reply, json) = try other.createUploadSession(UploadSessionRequest(uri: target.uri, size: size, lastModified: 0,
                                                                                  policyID: policyID, previous: nil))
         let blob = scenario.scratch + "/theirs.bin"
         try writeFile(blob, pseudoRandomBytes(Int(size), seed: 3))
         let fd = open(blob, O_RDONLY)
-        try scenario.uploadFirstChunkAsAnotherClient(other, sessionID: session.sessionID, json: json, fd: fd, length: Int64(chunk), total: size)
+        try scenario.uploadFirstChunkAsAnotherClient(other, sessionID: reply.session.sessionID, json: json, fd: fd, length: Int64(chunk), total: size)
         close(fd)
         XCTAssertEqual(try other.capacity().used, 4 + size, context)
         XCTAssertEqual(try scenario.placeholders(under: "cloudreve://my/Shared").count, 1, context)

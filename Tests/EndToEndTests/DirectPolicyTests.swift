@@ -100,10 +100,10 @@ final class DirectPolicyTests: XCTestCase {
         let client = try scenario.server.client()
         let target = try CloudrevePath(parsing: "cloudreve://my/n/x.bin")
         let size = Int64(2 * DirectPolicyTests.chunk)
-        let (session, json) = try client.createUploadSession(UploadSessionRequest(uri: target.uri, size: size, lastModified: 0,
+        let (created, json) = try client.createUploadSession(UploadSessionRequest(uri: target.uri, size: size, lastModified: 0,
                                                                                  policyID: nil, previous: nil))
-        XCTAssertEqual(session.storagePolicy?.type, "remote")
-        guard case .remote(let url, let credential) = ChunkRoute(sessionJSON: json) else {
+        XCTAssertEqual(created.session.storagePolicy?.type, "remote")
+        guard case .remote(let url, let credential) = created.route else {
             return XCTFail("not a remote session: \(String(decoding: json, as: UTF8.self))")
         }
         XCTAssertTrue(url.hasPrefix(scenario.node!.url + "/api/v4/slave/upload/"), url)
@@ -121,7 +121,7 @@ final class DirectPolicyTests: XCTestCase {
         XCTAssertEqual(try code([("Authorization", credential)]), 0)
         XCTAssertEqual(scenario.nodeFiles().count, 1)
 
-        try client.cancelUploadSession(id: session.sessionID, uri: target.uri)
+        try client.cancelUploadSession(id: created.session.sessionID, uri: target.uri)
         XCTAssertEqual(scenario.nodeFiles(), [], "the master's cancel reaches the node")
         XCTAssertEqual(try code([("Authorization", credential)]), 40011, "a chunk after cancel")
         XCTAssertNil(try client.fileInfoIfExists(target))

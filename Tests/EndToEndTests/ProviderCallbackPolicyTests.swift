@@ -175,9 +175,9 @@ final class ProviderCallbackPolicyTests: XCTestCase {
         let fd = open(blob, O_RDONLY)
         defer { close(fd) }
         let target = try CloudrevePath(parsing: "cloudreve://my/p.bin")
-        let (_, json) = try client.createUploadSession(UploadSessionRequest(uri: target.uri, size: 2 * chunk, lastModified: 0,
-                                                                             policyID: nil, previous: nil))
-        let session = try XCTUnwrap(S3Session.parse(json))
+        let (reply, _) = try client.createUploadSession(UploadSessionRequest(uri: target.uri, size: 2 * chunk, lastModified: 0,
+                                                                              policyID: nil, previous: nil))
+        let session = try XCTUnwrap(reply.s3)
         XCTAssertEqual(session.policyType, "oss")
         XCTAssertTrue(session.uploadURLs[0].contains("content-type%3Bhost"), "the part URL signs the Content-Type: \(session.uploadURLs[0])")
         _ = try client.putPart(url: session.uploadURLs[0], fd: fd, offset: 0, length: chunk, contentType: "application/octet-stream")

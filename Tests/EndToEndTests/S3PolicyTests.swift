@@ -225,9 +225,10 @@ final class S3PolicyTests: XCTestCase {
         defer { s3.tearDown() }
         let client = try s3.server.client()
         let target = try CloudrevePath(parsing: "cloudreve://my/c.bin")
-        let (session, json) = try client.createUploadSession(UploadSessionRequest(uri: target.uri, size: 3 * Int64(S3PolicyTests.chunk),
+        let (reply, _) = try client.createUploadSession(UploadSessionRequest(uri: target.uri, size: 3 * Int64(S3PolicyTests.chunk),
                                                                                    lastModified: 0, policyID: nil, previous: nil))
-        let parsed = try XCTUnwrap(S3Session.parse(json))
+        let session = reply.session
+        let parsed = try XCTUnwrap(reply.s3)
         XCTAssertEqual(parsed.uploadURLs.count, 3)
         // Chunks of a direct session do not go through Cloudreve: 40006.
         let blob = s3.scratch + "/c.bin"
@@ -268,8 +269,8 @@ final class S3PolicyTests: XCTestCase {
 
         // A first part cut short: the object is complete but too small.
         let short = try CloudrevePath(parsing: "cloudreve://my/short.bin")
-        let (s1, j1) = try client.createUploadSession(UploadSessionRequest(uri: short.uri, size: 2 * chunk, lastModified: 0, policyID: nil, previous: nil))
-        let p1 = try XCTUnwrap(S3Session.parse(j1))
+        let (r1, _) = try client.createUploadSession(UploadSessionRequest(uri: short.uri, size: 2 * chunk, lastModified: 0, policyID: nil, previous: nil))
+        let s1 = r1.session, p1 = try XCTUnwrap(r1.s3)
         XCTAssertEqual(code { try client.storageCallback(type: "s3", sessionID: s1.sessionID, secret: p1.callbackSecret) }, -1, "not complete yet")
         let e1 = try client.putPart(url: p1.uploadURLs[0], fd: fd, offset: 0, length: chunk - 10)
         let e2 = try client.putPart(url: p1.uploadURLs[1], fd: fd, offset: chunk, length: chunk)
@@ -283,8 +284,8 @@ final class S3PolicyTests: XCTestCase {
 
         // The right lengths: wrong secret refused, then done, then the session is used up.
         let good = try CloudrevePath(parsing: "cloudreve://my/good.bin")
-        let (s2, j2) = try client.createUploadSession(UploadSessionRequest(uri: good.uri, size: 2 * chunk, lastModified: 0, policyID: nil, previous: nil))
-        let p2 = try XCTUnwrap(S3Session.parse(j2))
+        let (r2, _) = try client.createUploadSession(UploadSessionRequest(uri: good.uri, size: 2 * chunk, lastModified: 0, policyID: nil, previous: nil))
+        let s2 = r2.session, p2 = try XCTUnwrap(r2.s3)
         let etags = [0: try client.putPart(url: p2.uploadURLs[0], fd: fd, offset: 0, length: chunk),
                      1: try client.putPart(url: p2.uploadURLs[1], fd: fd, offset: chunk, length: chunk)]
         try client.completeMultipart(url: p2.completeURL, etags: etags)

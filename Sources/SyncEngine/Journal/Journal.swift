@@ -248,8 +248,7 @@ public final class Journal: @unchecked Sendable {
         let key = Journal.creatingKey(fileRowID)
         return try writing {
             let before = try database.query("SELECT 1 FROM settings WHERE key = ?1", [.text(key)]) { _ in true }.first ?? false
-            try database.run("INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = ?2",
-                             [.text(key), .text(String(Date().timeIntervalSince1970))])
+            try storeSetting(key, String(Date().timeIntervalSince1970))
             return before
         }
     }
@@ -375,10 +374,13 @@ public final class Journal: @unchecked Sendable {
     }
 
     public func setSetting(_ key: String, _ value: String) throws {
-        try writing {
-            try database.run("INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = ?2",
-                             [.text(key), .text(value)])
-        }
+        try writing { try storeSetting(key, value) }
+    }
+
+    /// `setSetting` inside a write the caller holds.
+    private func storeSetting(_ key: String, _ value: String) throws {
+        try database.run("INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = ?2",
+                         [.text(key), .text(value)])
     }
 
     func locked<T>(_ body: () throws -> T) rethrows -> T {

@@ -188,7 +188,7 @@ struct FileUploader {
         let created: (reply: SessionReply, json: [UInt8])
         let interruptedBefore = try journal.noteCreatingSession(fileRowID: job.record.id)
         do {
-            created = try client.createUploadSessionReply(request)
+            created = try client.createUploadSession(request)
         } catch CloudreveError.api(40073, _, _, _) where interruptedBefore {
             // We crashed after the server created a session but before the journal had it: its placeholder
             // holds the lock. It is provably ours, so cancel it and ask again (§8.6, 40073 on create).

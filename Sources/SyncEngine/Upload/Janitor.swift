@@ -112,8 +112,7 @@ public struct Janitor {
     /// Remembers a root so that `crsync sessions` can search it later without configuration.
     public func remember(root: CloudrevePath) throws {
         // Written only when new: a pass that changes nothing writes nothing.
-        let key = Janitor.rootKeyPrefix + root.description
-        if try journal.setting(key) != root.uri { try journal.setSetting(key, root.uri) }
+        try journal.learnSetting(Janitor.rootKeyPrefix + root.description, root.uri) { $0 == root.uri }
     }
 
     /// Every remote root a sync pass has used.
