@@ -149,11 +149,8 @@ enum ProcStatus {
         return fields
     }
 
-    /// Context switches of every thread (the process's own line counts only its main thread): how often
-    /// it woke up.
-    static func wakeups(pid: pid_t) -> Int { wakeupsByThread(pid: pid).values.reduce(0, +) }
-
-    /// Context switches per thread, by "name (tid)", to tell which thread keeps waking.
+    /// Context switches per thread, by "name (tid)", to tell which thread keeps waking (the process's own
+    /// line counts only its main thread).
     static func wakeupsByThread(pid: pid_t) -> [String: Int] {
         let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
         var byThread: [String: Int] = [:]

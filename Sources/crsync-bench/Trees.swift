@@ -91,6 +91,10 @@ enum Trees {
 /// inode, size, mtime from lstat), as if a sync had uploaded it. The seed row is the newest one of that
 /// name (the tree's own seed sync has just written it). Uploading a million files to the dev
 /// server would take hours; a no-change pass reads only the journal and the disk, so it cannot tell.
+/// Raw SQL (one transaction, an `INSERT … SELECT` from the seed row per file) rather than the `Journal`
+/// API: a million rows through `noteScanned` + `markSynced` would cost two fsynced writes each. The values
+/// come from the really synced seed row; a renamed column stops the bench at `prepare`, saying so, and a
+/// new column takes its default.
 enum JournalSeeder {
     static func copySeedRow(journal: String, seedPath: String, root: String, files: [String]) throws {
         var db: OpaquePointer?

@@ -15,8 +15,6 @@ final class S3PolicyTests: XCTestCase {
         try Scenario(policy: .s3, serverArguments: ["--chunk-size", "\(S3PolicyTests.chunk)"] + arguments)
     }
 
-    func s3Scenario(_ arguments: [String]) throws -> Scenario { try Self.s3Scenario(arguments) }
-
     /// Files of several parts (the last one most of a part), small ones and an empty one. Returns the parts.
     static func makeTree(at root: String, count: Int = 4, parts: Int = 5) throws -> Int {
         var expectedParts = 0
@@ -32,25 +30,16 @@ final class S3PolicyTests: XCTestCase {
         return expectedParts + 1
     }
 
-    func makeTree(at root: String, count: Int = 4, parts: Int = 5) throws -> Int {
-        try Self.makeTree(at: root, count: count, parts: parts)
-    }
-
-    func assertArrivedWithNothingLeft(_ s3: Scenario, local: String, remote: String, _ context: String,
-                                      file: StaticString = #filePath, line: UInt = #line) throws {
-        try s3.assertArrivedWithNothingLeft(local: local, remote: remote, context, file: file, line: line)
-    }
-
     func testTreeSyncsStraightToS3OnEachRelease() throws {
         for (policy, version) in [("s3", "4.0"), ("s3", "4.18"), ("ks3", "4.18"), ("cos", "4.18")] {
             // chunk_concurrency is reported from 4.7 on: parts then go three at a time.
-            let s3 = try s3Scenario(["--emulate", version, "--policy", policy, "--chunk-concurrency", "3"])
+            let s3 = try Self.s3Scenario(["--emulate", version, "--policy", policy, "--chunk-concurrency", "3"])
             defer { s3.tearDown() }
             let local = s3.scratch + "/tree"
-            let parts = try makeTree(at: local)
+            let parts = try Self.makeTree(at: local)
             let result = try s3.sync(local, "cloudreve://my/S3")
             XCTAssertEqual(result.status, 0, "\(version): \(result.stderr)")
-            try assertArrivedWithNothingLeft(s3, local: local, remote: "cloudreve://my/S3", version)
+            try s3.assertArrivedWithNothingLeft(local: local, remote: "cloudreve://my/S3", version)
             XCTAssertEqual(s3.moto!.partPuts().count, parts, "\(policy) \(version): every part exactly once, straight to the storage")
             XCTAssertEqual(try s3.server.stats().chunkRequests, 0, "\(version): no chunk went through Cloudreve")
             XCTAssertEqual(try s3.server.stats().completions.count, 4 + 3 + 1, version)
@@ -67,7 +56,7 @@ final class S3PolicyTests: XCTestCase {
         let scenario = try Scenario(policy: .relay, serverArguments: ["--chunk-size", "\(S3PolicyTests.chunk)"])
         defer { scenario.tearDown() }
         let local = scenario.scratch + "/tree"
-        _ = try makeTree(at: local, count: 2, parts: 3)
+        _ = try Self.makeTree(at: local, count: 2, parts: 3)
         let result = try scenario.sync(local, "cloudreve://my/Relay")
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertEqual(try scenario.mismatches(local: local, remote: "cloudreve://my/Relay"), [])
@@ -79,7 +68,7 @@ final class S3PolicyTests: XCTestCase {
 
     /// A kill between a part's reply and its journaled ETag costs that part only; the session is resumed.
     func testKillBeforeAPartIsJournaledResendsOnlyThatPart() throws {
-        let s3 = try s3Scenario([])
+        let s3 = try Self.s3Scenario([])
         defer { s3.tearDown() }
         let local = s3.scratch + "/one"
         try writeFile(local + "/big.bin", pseudoRandomBytes(8 * S3PolicyTests.chunk - 500, seed: 9))
@@ -87,7 +76,7 @@ final class S3PolicyTests: XCTestCase {
         XCTAssertEqual(killed.status, 128 + SIGKILL)
         let result = try s3.sync(local, "cloudreve://my/One")
         XCTAssertEqual(result.status, 0, result.stderr)
-        try assertArrivedWithNothingLeft(s3, local: local, remote: "cloudreve://my/One", "after-reply:3")
+        try s3.assertArrivedWithNothingLeft(local: local, remote: "cloudreve://my/One", "after-reply:3")
         let puts = s3.moto!.partPuts()
         XCTAssertEqual(Set(puts.map(\.uploadID)).count, 1, "the multipart upload was resumed, not replaced")
         var perPart: [Int: Int] = [:]
@@ -98,7 +87,7 @@ final class S3PolicyTests: XCTestCase {
 
     /// Kills between the last part and the journal's record of the finished file: at most the last part again.
     func testKillsAroundCompletionFinishWithoutResendingJournaledParts() throws {
-        let s3 = try s3Scenario([])
+        let s3 = try Self.s3Scenario([])
         defer { s3.tearDown() }
         for (n, moment) in ["after-last-reply:1", "after-last-ack:1", "after-storage-complete:1", "before-synced:1", "last-chunk:1"].enumerated() {
             let local = s3.scratch + "/m\(n)"
@@ -109,7 +98,7 @@ final class S3PolicyTests: XCTestCase {
             XCTAssertEqual(killed.status, 128 + SIGKILL, moment)
             let result = try s3.sync(local, "cloudreve://my/M\(n)")
             XCTAssertEqual(result.status, 0, "\(moment): \(result.stderr)")
-            try assertArrivedWithNothingLeft(s3, local: local, remote: "cloudreve://my/M\(n)", moment)
+            try s3.assertArrivedWithNothingLeft(local: local, remote: "cloudreve://my/M\(n)", moment)
             let sent = s3.moto!.partPuts().count - before
             let resent = s3.resentParts - resentBefore
             // after-last-reply and last-chunk: the last part had no journaled ETag; the others: nothing again.
@@ -123,10 +112,10 @@ final class S3PolicyTests: XCTestCase {
     func testSigkillsMidUploadCostAtMostThePartsInFlight() throws {
         // Three parts of a file in flight at once (the policy's chunk_concurrency).
         let perFile = 3
-        let s3 = try s3Scenario(["--chunk-concurrency", "\(perFile)"])
+        let s3 = try Self.s3Scenario(["--chunk-concurrency", "\(perFile)"])
         defer { s3.tearDown() }
         let local = s3.scratch + "/tree"
-        _ = try makeTree(at: local, count: 10, parts: 8)
+        _ = try Self.makeTree(at: local, count: 10, parts: 8)
         let workers = 2
         let moments = ["after-reply:3", "last-chunk:1", "after-create:2", "after-reply:1", "after-last-reply:1", "after-last-ack:1",
                        "before-synced:1"]
@@ -146,7 +135,7 @@ final class S3PolicyTests: XCTestCase {
         }
         let final = try s3.sync(local, "cloudreve://my/Kill", ["--workers", "\(workers)"])
         XCTAssertEqual(final.status, 0, final.stderr)
-        try assertArrivedWithNothingLeft(s3, local: local, remote: "cloudreve://my/Kill", "after \(kills) SIGKILLs")
+        try s3.assertArrivedWithNothingLeft(local: local, remote: "cloudreve://my/Kill", "after \(kills) SIGKILLs")
         let resent = s3.resentParts
         let bound = kills * workers * perFile
         print("s3: \(kills) SIGKILLs, \(s3.moto!.partPuts().count) part PUTs, \(resent) parts re-sent (bound \(bound) = kills × workers × parts in flight per file)")
@@ -157,7 +146,7 @@ final class S3PolicyTests: XCTestCase {
     /// A callback answered 40055 (the object on the storage is not the session's size) cancels the session
     /// (Cloudreve answers -1, as our own completion left nothing to abort) and uploads the file again.
     func testSizeMismatchAtTheCallbackRestartsTheUpload() throws {
-        let s3 = try s3Scenario([])
+        let s3 = try Self.s3Scenario([])
         defer { s3.tearDown() }
         let local = s3.scratch + "/mm"
         try writeFile(local + "/f.bin", pseudoRandomBytes(3 * S3PolicyTests.chunk + 7, seed: 80))
@@ -172,7 +161,7 @@ final class S3PolicyTests: XCTestCase {
         XCTAssertEqual(put.status, 200)
         let result = try s3.sync(local, "cloudreve://my/MM")
         XCTAssertEqual(result.status, 0, result.stderr)
-        try assertArrivedWithNothingLeft(s3, local: local, remote: "cloudreve://my/MM", "after 40055")
+        try s3.assertArrivedWithNothingLeft(local: local, remote: "cloudreve://my/MM", "after 40055")
         XCTAssertEqual(try s3.server.stats().sessionsCreated, 2, "the mismatched session was replaced")
         XCTAssertEqual(try s3.server.stats().int("sessions_cancelled"), 1)
         let log = s3.server.process.stderr
@@ -182,7 +171,7 @@ final class S3PolicyTests: XCTestCase {
 
     /// An expired session's presigned URLs are dead: the resume cancels it and starts a new one.
     func testExpiredS3SessionIsReplacedWithNothingLeftOpen() throws {
-        let s3 = try s3Scenario(["--session-ttl", "3"])
+        let s3 = try Self.s3Scenario(["--session-ttl", "3"])
         defer { s3.tearDown() }
         let local = s3.scratch + "/ttl"
         try writeFile(local + "/f.bin", pseudoRandomBytes(6 * S3PolicyTests.chunk, seed: 77))
@@ -191,7 +180,7 @@ final class S3PolicyTests: XCTestCase {
         sleep(4)
         let result = try s3.sync(local, "cloudreve://my/TTL")
         XCTAssertEqual(result.status, 0, result.stderr)
-        try assertArrivedWithNothingLeft(s3, local: local, remote: "cloudreve://my/TTL", "expired session")
+        try s3.assertArrivedWithNothingLeft(local: local, remote: "cloudreve://my/TTL", "expired session")
         XCTAssertEqual(try s3.server.stats().sessionsCreated, 2)
         XCTAssertEqual(Set(s3.moto!.partPuts().map(\.uploadID)).count, 2)
     }
@@ -200,7 +189,7 @@ final class S3PolicyTests: XCTestCase {
     /// it: placeholder gone, and the multipart upload aborted (by the server's upload sentinel, as the
     /// session's KV entry expired with it, §4).
     func testSessionsListsAndCleansS3Sessions() throws {
-        let s3 = try s3Scenario(["--session-ttl", "3"])
+        let s3 = try Self.s3Scenario(["--session-ttl", "3"])
         defer { s3.tearDown() }
         let local = s3.scratch + "/sess"
         try writeFile(local + "/f.bin", pseudoRandomBytes(6 * S3PolicyTests.chunk, seed: 78))
@@ -221,7 +210,7 @@ final class S3PolicyTests: XCTestCase {
 
     /// `DELETE /file/upload` on a live S3 session aborts its multipart upload on the storage (§8c).
     func testCancellingALiveS3SessionAbortsTheMultipartUpload() throws {
-        let s3 = try s3Scenario([])
+        let s3 = try Self.s3Scenario([])
         defer { s3.tearDown() }
         let client = try s3.server.client()
         let target = try CloudrevePath(parsing: "cloudreve://my/c.bin")
@@ -255,7 +244,7 @@ final class S3PolicyTests: XCTestCase {
     /// object of the wrong size (moto accepts any part length; the dev server must catch it), 401/40020 for a
     /// wrong secret, 0 once complete, then 401/40011; and -1 for a cancel after our own completion.
     func testCallbackAnswersAsCloudreve418() throws {
-        let s3 = try s3Scenario([])
+        let s3 = try Self.s3Scenario([])
         defer { s3.tearDown() }
         let client = try s3.server.client()
         let chunk = Int64(S3PolicyTests.chunk)
@@ -320,14 +309,5 @@ extension Scenario {
     var resentParts: Int {
         let puts = moto!.partPuts()
         return puts.count - Set(puts.map { "\($0.uploadID)#\($0.part)" }).count
-    }
-}
-
-extension Scenario {
-    /// Bytes identical, and nothing left open: no placeholder, no multipart upload, no partial file on a node.
-    func assertArrivedWithNothingLeft(local: String, remote: String, _ context: String,
-                                      file: StaticString = #filePath, line: UInt = #line) throws {
-        XCTAssertEqual(try mismatches(local: local, remote: remote), [], context, file: file, line: line)
-        XCTAssertEqual(try leftOpen(), [], "left open: \(context)", file: file, line: line)
     }
 }

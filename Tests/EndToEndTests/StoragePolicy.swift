@@ -138,3 +138,19 @@ extension Scenario {
         }
     }
 }
+
+extension Scenario {
+    /// Every local file byte-identical on the server, and nothing left open: no placeholder, no open
+    /// multipart upload in the bucket, no partial file on a node (`leftOpen`). With `oneVersionEach`, each
+    /// file also got exactly one new version; not after a server restart, when the dev server's completion
+    /// counter starts again.
+    func assertArrivedWithNothingLeft(local: String, remote: String, _ context: String, oneVersionEach: Bool = false,
+                                      file: StaticString = #filePath, line: UInt = #line) throws {
+        XCTAssertEqual(try mismatches(local: local, remote: remote), [], context, file: file, line: line)
+        XCTAssertEqual(try leftOpen(), [], "left open: \(context)", file: file, line: line)
+        guard oneVersionEach else { return }
+        let completions = try server.stats().completions
+        XCTAssertEqual(completions.values.filter { $0 != 1 }.count, 0, "a file got more than one version: \(completions) \(context)",
+                       file: file, line: line)
+    }
+}

@@ -14,8 +14,9 @@ final class ExactPathTests: XCTestCase {
         XCTAssertEqual(keys[ExactPath(nfd)], 2)
     }
 
-    func testEqualBytesAreOneKeyWhateverTheirStorage() {
-        // A bridged or substring-born String is not always contiguous UTF-8; the key must not care.
+    func testEqualBytesAreOneKeyHoweverTheStringWasMade() {
+        // A path read from the journal and one put together from a scan's components are different
+        // String values with the same bytes: one key.
         let path = "docs/notes/2026 — plan.txt"
         let rebuilt = String(path.split(separator: "/").joined(separator: "/"))
         XCTAssertEqual(ExactPath(path), ExactPath(rebuilt))

@@ -58,7 +58,11 @@ extension Store {
                 }
                 etags = etags.filter { listed[$0.key] != nil }
             }
-            // moto takes parts of any length; the real part URLs sign it (OBS), and Cloudreve checks the size.
+            // moto takes parts of any length. OBS's part URLs sign the length, so OBS refuses another one before
+            // anything is assembled. DEPARTURE for OSS: its part URLs sign only the Content-Type, so real OSS
+            // would assemble parts of other sizes and Cloudreve's callback would then refuse the total (401
+            // "size mismatch", 203 CallbackFailed). Refused here at once all the same: crsync sends every part
+            // at its planned length, and one rule for both keeps this stand-in small.
             if let session = sessions.values.first(where: { $0.s3?.uploadID == uploadID }) {
                 let plan = session.chunkPlan
                 for index in 0..<plan.chunkCount where held[index + 1]?.size != plan.expectedLength(index) {
