@@ -1,3 +1,5 @@
+import Foundation
+
 /// Takes a request body as it streams in and produces the answer once it has ended. Routes that
 /// store bytes (chunks, `PUT /file/content`) write them as they arrive, so a 25 MiB chunk is never
 /// held in memory; the others collect a small JSON body.
@@ -30,10 +32,18 @@ final class BufferedBody: BodyReceiver {
     private var request: Request
     private let handler: (Request) -> Reply
     private var overflow = false
+    /// Answer from a thread of its own: the handler makes blocking requests to the storage (moto).
+    private let offLoop: Bool
 
-    init(_ request: Request, handler: @escaping (Request) -> Reply) {
+    init(_ request: Request, offLoop: Bool = false, handler: @escaping (Request) -> Reply) {
         self.request = request
+        self.offLoop = offLoop
         self.handler = handler
+    }
+
+    func finish(then answer: @escaping (Reply) -> Void) {
+        guard offLoop else { return answer(finish()) }
+        Thread.detachNewThread { answer(self.finish()) }
     }
 
     func receive(_ bytes: UnsafeRawBufferPointer) -> Bool {

@@ -12,7 +12,7 @@ struct Router {
         if method == .POST, path == "/__provider/oss/complete" || path == "/__provider/obs/complete" {
             // The stand-in for OSS's and OBS's own completion and callback (S3/ProviderCompletion.swift).
             let type = String(path.split(separator: "/")[1])
-            return buffered(request, api: false) { req in store.providerCompletion(req, type: type) }
+            return buffered(request, api: false, offLoop: true) { req in store.providerCompletion(req, type: type) }
         }
 
         if path.hasPrefix("/__dev/") {
@@ -51,7 +51,7 @@ struct Router {
         }
         if segments.count == 4, segments[0] == "callback", method == .GET, ["s3", "ks3", "cos"].contains(segments[1]) {
             // The S3 family's callback: GET, no Authorization, the secret in the path (§8c).
-            return buffered(request, api: false) { _ in
+            return buffered(request, api: false, offLoop: true) { _ in
                 store.storageCallback(type: segments[1], sessionID: segments[2], secret: segments[3])
             }
         }
@@ -104,8 +104,12 @@ struct Router {
 
     /// A buffered route run under the state lock. API routes first pass the `CurrentUser`
     /// middleware, which refuses a refresh token used as access token (40020) before any binding.
-    private func buffered(_ request: Request, api: Bool, _ handler: @escaping (Request) throws -> Reply) -> BodyReceiver {
-        BufferedBody(request) { req in
+    /// `offLoop`: for handlers that call the storage (moto) and wait for it, which must not hold an event
+    /// loop. They still hold the store's lock meanwhile (the session's state and the storage's move together);
+    /// other requests wait for it, as in a server that handles the callback in one transaction.
+    private func buffered(_ request: Request, api: Bool, offLoop: Bool = false,
+                          _ handler: @escaping (Request) throws -> Reply) -> BodyReceiver {
+        BufferedBody(request, offLoop: offLoop) { req in
             store.sync {
                 do {
                     if api { _ = try store.isSignedIn(req) }
