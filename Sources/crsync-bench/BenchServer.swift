@@ -72,12 +72,10 @@ final class BenchServer {
 
     func stop() { process.stop() }
 
-    /// Requests the server has logged so far (one stderr line each, see crsync-devserver's help), without
-    /// the bench's own `/__dev/` calls.
-    func requestLog() -> [Substring] {
-        let log = process.stderr
-        return log.split(separator: "\n").filter { !$0.contains(" /__dev/") && ($0.hasPrefix("GET ") || $0.hasPrefix("PUT ")
-            || $0.hasPrefix("POST ") || $0.hasPrefix("DELETE ") || $0.hasPrefix("PATCH ") || $0.hasPrefix("HEAD ")) }
+    /// API requests served so far, per route ("PUT file/upload", "POST file/upload/{id}/{index}", …): the
+    /// server's own counters, which the request-count tests read too.
+    func requestsByRoute() -> [String: Int] {
+        ((stats()["requests"] as? [String: Any]) ?? [:]).compactMapValues { ($0 as? NSNumber)?.intValue }
     }
 
     /// `GET /__dev/stats` (the counters the tests read).
@@ -88,27 +86,22 @@ final class BenchServer {
     }
 }
 
-/// What requests a run sent, counted from the server's log between two marks.
+/// What requests a run sent: the difference of the server's per-route counters before and after it.
 struct RequestCount {
     var total = 0
     var sessions = 0
     var chunks = 0
     var other: [String: Int] = [:]
 
-    init(_ lines: ArraySlice<Substring>) {
-        for line in lines {
-            let parts = line.split(separator: " ")
-            guard parts.count >= 2 else { continue }
-            total += 1
-            let method = parts[0], path = parts[1]
-            if method == "PUT" && path.hasSuffix("/file/upload") {
-                sessions += 1
-            } else if method == "POST" && path.contains("/file/upload/") {
-                chunks += 1
-            } else {
-                // Ids vary; the route's shape is what matters.
-                let route = path.split(separator: "/").prefix(4).joined(separator: "/")
-                other["\(method) /\(route)", default: 0] += 1
+    init(before: [String: Int] = [:], after: [String: Int] = [:]) {
+        for (route, count) in after {
+            let n = count - before[route, default: 0]
+            guard n > 0 else { continue }
+            total += n
+            switch route {
+            case "PUT file/upload": sessions += n
+            case "POST file/upload/{id}/{index}": chunks += n
+            default: other[route, default: 0] += n
             }
         }
     }

@@ -38,23 +38,23 @@ struct Scenarios {
         var crsyncCPU = 0.0, plainCPU = 0.0
         var problems: [String] = []
         for round in 1...sizes.smallRounds {
-            var mark = server.requestLog().count
+            var mark = server.requestsByRoute()
             let child = try server.crsync(["sync", local, "cloudreve://my/bench/small-crsync-\(round)", "--workers", "\(sizes.workers)"])
             let code = child.wait()
             let elapsed = Date().timeIntervalSince(child.started)
             if code != 0 { problems.append("crsync round \(round) exit \(code): \(child.stderr.suffix(300))") }
             crsyncRates.append(Double(paths.count) / elapsed)
-            crsyncRequests.append(RequestCount(server.requestLog()[mark...]))
+            crsyncRequests.append(RequestCount(before: mark, after: server.requestsByRoute()))
             peakKiB = max(peakKiB, child.peakRSSKiB)
             crsyncCPU += child.cpuSeconds
 
-            mark = server.requestLog().count
+            mark = server.requestsByRoute()
             let files = paths.map { (local: $0, uri: "cloudreve://my/bench/small-plain-\(round)/" + ($0 as NSString).lastPathComponent) }
             let cpuBefore = ownCPUSeconds()
             let seconds = try plain.uploadSmallFiles(files, workers: sizes.workers)
             plainCPU += ownCPUSeconds() - cpuBefore
             plainRates.append(Double(paths.count) / seconds)
-            plainRequests.append(RequestCount(server.requestLog()[mark...]))
+            plainRequests.append(RequestCount(before: mark, after: server.requestsByRoute()))
         }
         let ours = median(crsyncRates), theirs = median(plainRates)
         let perRoundFiles = Double(paths.count * sizes.smallRounds)
@@ -78,7 +78,7 @@ struct Scenarios {
                        measured: "\(fmt(median(total), 2)) (per file: \(fmt(Double(last.sessions) / files, 2)) session, "
                            + "\(fmt(Double(last.chunks) / files, 2)) chunk, \(fmt(Double(last.otherTotal) / files, 2)) other)",
                        baseline: "\(fmt(Double(plainRequests.last!.total) / files, 2))",
-                       note: "counted from crsync-devserver's request log; other requests of the last round: \(last.otherSummary)",
+                       note: "counted by crsync-devserver per route (`/__dev/stats`); other requests of the last round: \(last.otherSummary)",
                        values: ["requests_per_file": median(total), "other_requests": Double(last.otherTotal)]))
         report.add(Row(name: "peak RSS, small files, \(sizes.workers) workers", goal: "—", measured: mib(peakKiB),
                        values: ["peak_rss_mib": Double(peakKiB) / 1024]))
@@ -172,14 +172,14 @@ struct Scenarios {
         let tree = try journaledTree(name: "rescan", folders: sizes.rescanFiles / 100)
         var rates: [Double] = []
         var summary = ""
-        var requests = RequestCount([])
+        var requests = RequestCount()
         var problems: [String] = []
         for _ in 1...2 {
-            let mark = server.requestLog().count
+            let mark = server.requestsByRoute()
             let child = try server.crsync(["sync", tree.root, tree.remote])
             let code = child.wait()
             rates.append(Double(tree.files) / Date().timeIntervalSince(child.started))
-            requests = RequestCount(server.requestLog()[mark...])
+            requests = RequestCount(before: mark, after: server.requestsByRoute())
             summary = child.stdout.split(separator: "\n").last.map(String.init) ?? ""
             if code != 0 { problems.append("exit \(code): \(child.stderr.suffix(300))") }
         }
