@@ -101,8 +101,12 @@ extension Store {
             guard case .bytes(let bytes) = Reply.error(error).body else { return (status, []) }
             return (status, bytes)
         }
-        guard let session = liveSession(sessionID), session.s3?.key == key else { return envelope(401, .sessionExpired) }
-        if version >= EmulatedVersion(4, 18), secret != session.callbackSecret { return envelope(401, .credentialInvalid("invalid callback secret")) }
+        let session: UploadSession
+        switch callbackSession(sessionID, secret: secret) {
+        case .success(let found): session = found
+        case .failure(let error): return envelope(401, error)
+        }
+        guard session.s3?.key == key else { return envelope(401, .sessionExpired) }
         do {
             if type == "oss" {
                 // OSS's callback body carries ${size}: the object's size as OSS assembled it.

@@ -63,11 +63,12 @@ extension Store {
             reply.status = status
             return reply
         }
-        guard let session = liveSession(sessionID), let target = session.s3, type == policyType else {
-            return fail(401, .sessionExpired)
+        let session: UploadSession
+        switch callbackSession(sessionID, secret: secret) {
+        case .success(let found): session = found
+        case .failure(let error): return fail(401, error)
         }
-        // ≤4.17 did not check the secret segment (§5).
-        if version >= EmulatedVersion(4, 18), secret != session.callbackSecret { return fail(401, .credentialInvalid("invalid callback secret")) }
+        guard let target = session.s3, type == policyType else { return fail(401, .sessionExpired) }
         guard let storage = s3Storage else { return fail(400, .unclassified) }
         do {
             guard let size = try storage.objectSize(key: target.key) else { return fail(400, .unclassified) }
@@ -87,6 +88,14 @@ extension Store {
         } catch {
             return fail(400, APIError(-1, "\(error)"))
         }
+    }
+
+    /// Cloudreve's `UseUploadSession` for a storage's callback: the live session, its secret checked from
+    /// 4.18 on (≤4.17 did not check the secret segment, §5). Both refusals answer HTTP 401.
+    func callbackSession(_ sessionID: String, secret: String) -> Result<UploadSession, APIError> {
+        guard let session = liveSession(sessionID) else { return .failure(.sessionExpired) }
+        if version >= EmulatedVersion(4, 18), secret != session.callbackSecret { return .failure(.credentialInvalid("invalid callback secret")) }
+        return .success(session)
     }
 
     /// `CompleteUpload` of a session whose object is complete on the storage. A copy in the dev server's own
