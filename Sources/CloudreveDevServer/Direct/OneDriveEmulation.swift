@@ -81,6 +81,7 @@ final class OneDriveRangeUpload: BodyReceiver {
         guard total == session.size, parsed.end < total, length == request.declaredBodyLength, start == state.received else {
             return Store.graphError(416, "invalidRange", "expected bytes \(state.received)-/\(session.size)")
         }
+        if drawn?.storesNothing == true { return nil }
         fd = store.blobs.openForWriting(session.entityID, truncate: false)
         return fd >= 0 ? nil : Store.graphError(500, "generalException")
     }
@@ -110,7 +111,7 @@ final class OneDriveRangeUpload: BodyReceiver {
         if fd >= 0 { close(fd); fd = -1 }
         if let refusal { return refusal }
         // Graph's answer to a failure of its own: 5xx, the range not taken (it is asked for again).
-        if drawn?.fault == .minus1 || drawn?.fault == .ioError { return Store.graphError(500, "generalException") }
+        if drawn?.storesNothing == true { return Store.graphError(500, "generalException") }
         guard received == length else { return Store.graphError(400, "invalidRequest", "body shorter than its range") }
         return store.sync {
             guard var state = store.direct.oneDrive[sessionID], state.received == start else { return Store.graphError(416, "invalidRange") }

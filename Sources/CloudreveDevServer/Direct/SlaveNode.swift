@@ -104,6 +104,7 @@ final class SlaveChunkUpload: BodyReceiver {
             throw APIError(40013, "Invalid Content-Length (expected: \(expected))")
         }
         offset = plan.offset(index)
+        if drawn?.storesNothing == true { return }
         fd = open(session.file, O_WRONLY | O_CLOEXEC)
         guard fd >= 0 else { throw APIError.io("Failed to upload file") }
     }

@@ -13,24 +13,19 @@ final class ChunkUpload: BodyReceiver {
     /// The session as it was when the request was validated (the handler's KV copy).
     private var session: UploadSession?
     private var failure: APIError?
-    private var fault: FaultPlan.Fault?
-    private var delayMilliseconds = 0
+    private var drawn: DrawnFault?
     private var fd: Int32 = -1
     private var offset: Int64 = 0
     private var expected: Int64 = 0
     private var received: Int64 = 0
-    private let declaredLength: Int64
 
     init(store: Store, request: Request, sessionID: String, indexText: String) {
         self.store = store
         self.sessionID = sessionID
         self.index = Int(indexText) ?? -1
-        declaredLength = request.declaredBodyLength
         store.sync {
             store.stats.chunkRequests += 1
-            let drawn = store.faults.draw(length: request.declaredBodyLength)
-            fault = drawn.fault
-            delayMilliseconds = drawn.delayMilliseconds
+            drawn = DrawnFault(&store.faults, declaredLength: request.declaredBodyLength)
             do {
                 try validate(request)
             } catch let e as APIError {
@@ -70,7 +65,7 @@ final class ChunkUpload: BodyReceiver {
             throw APIError(40013, "Invalid Content-Length (expected: \(expected))")
         }
         // Faults that answer without storing anything skip the write entirely.
-        if fault == .minus1 || fault == .ioError { return }
+        if drawn?.storesNothing == true { return }
 
         // driver/local Put: < 4.7 truncates on chunk 0; the blob must already reach the offset.
         offset = plan.offset(index)
@@ -85,12 +80,7 @@ final class ChunkUpload: BodyReceiver {
     }
 
     func receive(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        var usable = bytes
-        var cutNow = false
-        if case .cut(let after?) = fault, after < declaredLength, received + Int64(bytes.count) >= after {
-            usable = UnsafeRawBufferPointer(rebasing: bytes[0..<Int(max(0, after - received))])
-            cutNow = true
-        }
+        let (usable, cutNow) = drawn?.admit(bytes, received: received) ?? (bytes, false)
         store.sync { store.stats.chunkBytes += Int64(usable.count) }
         if fd >= 0 && failure == nil {
             // Like io.LimitReader: nothing past the chunk's declared length is stored.
@@ -105,12 +95,10 @@ final class ChunkUpload: BodyReceiver {
     }
 
     func finish() -> Reply {
-        var reply = answer()
-        reply.delayMilliseconds = delayMilliseconds
         // A cut at or past the body's end: the chunk was processed (it may even have completed the
         // upload) but the answer is lost, the "unknown outcome" of reference §8 step 5.
-        if case .cut = fault { reply.dropConnection = true }
-        return reply
+        let reply = answer()
+        return drawn?.shape(reply) ?? reply
     }
 
     func abandon() {
@@ -120,7 +108,7 @@ final class ChunkUpload: BodyReceiver {
     private func answer() -> Reply {
         if fd >= 0 { close(fd); fd = -1 }
         if let failure { return .error(failure) }
-        switch fault {
+        switch drawn?.fault {
         case .minus1?: return .error(.unclassified)
         case .ioError?: return .error(.io("Failed to upload file"))
         default: break

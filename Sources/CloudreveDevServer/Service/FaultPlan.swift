@@ -99,6 +99,9 @@ struct DrawnFault {
         (fault, delayMilliseconds) = plan.draw(length: declaredLength)
     }
 
+    /// A fault answered as the storage's own failure (-1, an I/O error): nothing of the body is stored.
+    var storesNothing: Bool { fault == .minus1 || fault == .ioError }
+
     /// The part of `bytes` that arrives before a cut (with `received` bytes already in), and whether the
     /// connection closes after it.
     func admit(_ bytes: UnsafeRawBufferPointer, received: Int64) -> (usable: UnsafeRawBufferPointer, cutNow: Bool) {
