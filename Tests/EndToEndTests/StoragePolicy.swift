@@ -154,3 +154,33 @@ extension Scenario {
                        file: file, line: line)
     }
 }
+
+extension Scenario {
+    /// Part PUTs beyond the first of each (upload, part): what a crash cost on s3.
+    var resentParts: Int {
+        let puts = moto!.partPuts()
+        return puts.count - Set(puts.map { "\($0.uploadID)#\($0.part)" }).count
+    }
+}
+
+/// The parts the crsync journal in `stateDir` holds an ETag for, as "uploadID#partNumber" (moto's log's
+/// terms). Read with python3's sqlite3, there whenever moto_server is (moto is Python).
+func journaledParts(stateDir: String) throws -> Set<String> {
+    let script = """
+        import sqlite3, sys, json
+        db = sqlite3.connect(sys.argv[1])
+        for sid, js, idx in db.execute("SELECT s.session_id, CAST(s.session_json AS TEXT), c.idx FROM chunks c "
+                                       "JOIN sessions s ON s.session_id = c.session_id WHERE c.etag IS NOT NULL"):
+            print("%s#%d" % (json.loads(js)["upload_id"], idx + 1))
+        """
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", "-c", script, stateDir + "/journal.sqlite"]
+    let output = Pipe()
+    process.standardOutput = output
+    try process.run()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else { throw HarnessError("could not read the journal in \(stateDir)") }
+    return Set(String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init))
+}
