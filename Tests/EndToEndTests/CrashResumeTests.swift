@@ -9,7 +9,7 @@ import XCTest
 /// others. No test methods here (XCTest on Linux does not run inherited ones reliably).
 class CrashResumeSuite: XCTestCase {
     static let chunk = 256 << 10
-    static let versions = ["4.0", "4.11", "4.18"]
+    static let versions = Scenario.releases
 
     struct Files {
         var bytes: Int64 = 0

@@ -7,7 +7,6 @@ import XCTest
 /// pass with nothing to do asks only the version and searches for stale uploads; a last chunk that was
 /// not acknowledged on its first try is still confirmed with `GET /file/info` (reference §4).
 final class RequestCountTests: XCTestCase {
-    static let versions = ["4.0", "4.11", "4.18"]
     static let chunkRoute = "POST file/upload/{id}/{index}"
 
     func resetStats(_ scenario: Scenario) throws {
@@ -15,8 +14,8 @@ final class RequestCountTests: XCTestCase {
     }
 
     func testHundredNewSmallFilesCostTwoRequestsEachAndANoChangePassOnlyTheVersionCheckAndTheSearch() throws {
-        for version in RequestCountTests.versions {
-            let scenario = try Scenario(serverArguments: ["--emulate", version])
+        for version in Scenario.releases {
+            let scenario = try Scenario(emulate: version)
             defer { scenario.tearDown() }
             let local = scenario.scratch + "/notes"
             for i in 0..<100 { try writeFile(local + "/note-\(i).txt", Array("note \(i) of 100\n".utf8)) }
@@ -63,8 +62,8 @@ final class RequestCountTests: XCTestCase {
     }
 
     func testALastChunkAcknowledgedOnlyOnItsRetryIsConfirmedWithFileInfo() throws {
-        for version in RequestCountTests.versions {
-            let scenario = try Scenario(serverArguments: ["--emulate", version])
+        for version in Scenario.releases {
+            let scenario = try Scenario(emulate: version)
             defer { scenario.tearDown() }
             let local = scenario.scratch + "/tree"
             let body = Array("retried once\n".utf8)

@@ -156,6 +156,10 @@ extension Scenario {
 }
 
 extension Scenario {
+    /// One release from each span whose upload rules differ (reference §4): the crash and request-count
+    /// suites run on each.
+    static let releases = ["4.0", "4.11", "4.18"]
+
     /// Part PUTs beyond the first of each (upload, part): what a crash cost on s3.
     var resentParts: Int {
         let puts = moto!.partPuts()
