@@ -102,37 +102,30 @@ final class Scenario {
         scratch = FileManager.default.temporaryDirectory.appendingPathComponent("crsync-e2e-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         let release = emulate.map { ["--emulate", $0] } ?? []
+        // Started in order; what started is stopped again if a later one fails.
+        var startedMoto: MotoServer?, startedNode: DevServerProcess?
         do {
-            moto = policy == .s3 ? try MotoServer(scratch: scratch) : nil
-        } catch {
-            try? FileManager.default.removeItem(atPath: scratch)
-            throw error  // XCTSkip when moto_server is not installed
-        }
-        do {
-            node = policy == .remote
+            startedMoto = policy == .s3 ? try MotoServer(scratch: scratch) : nil  // XCTSkip when moto_server is not installed
+            startedNode = policy == .remote
                 ? try DevServerProcess(scratch: scratch, dataDir: scratch + "/node-data", arguments: ["--role", "node"] + release) : nil
+            let (name, storage): (String?, [String]) = switch policy {
+            case .local: (nil, [])
+            case .relay: ("relay", [])
+            case .remote: ("remote", ["--node", startedNode!.url])
+            case .s3: ("s3", ["--s3-endpoint", startedMoto!.url])
+            case .onedrive: ("onedrive", [])
+            }
+            // A `--policy` in serverArguments (ks3, cos, oss or obs on the s3 backend) replaces the backend's own.
+            let own = serverArguments.contains("--policy") ? [] : name.map { ["--policy", $0] } ?? []
+            server = try DevServerProcess(scratch: scratch, arguments: release + own + storage + serverArguments)
         } catch {
-            moto?.stop()
+            startedNode?.stop()
+            startedMoto?.stop()
             try? FileManager.default.removeItem(atPath: scratch)
             throw error
         }
-        var policyArguments: [String]
-        switch policy {
-        case .local: policyArguments = []
-        case .relay: policyArguments = ["--policy", "relay"]
-        case .remote: policyArguments = ["--policy", "remote", "--node", node!.url]
-        case .s3: policyArguments = ["--policy", "s3", "--s3-endpoint", moto!.url]
-        case .onedrive: policyArguments = ["--policy", "onedrive"]
-        }
-        if serverArguments.contains("--policy") { policyArguments.removeFirst(min(2, policyArguments.count)) }
-        do {
-            server = try DevServerProcess(scratch: scratch, arguments: release + policyArguments + serverArguments)
-        } catch {
-            node?.stop()
-            moto?.stop()
-            try? FileManager.default.removeItem(atPath: scratch)
-            throw error
-        }
+        moto = startedMoto
+        node = startedNode
         stateDir = scratch + "/state"
         let login = try crsync(["login", "--server", server.url, "--email", DevServerProcess.email, "--password-stdin"],
                                stdin: DevServerProcess.password + "\n")
