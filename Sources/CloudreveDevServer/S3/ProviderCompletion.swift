@@ -18,10 +18,10 @@ extension Store {
         guard let target = session.s3 else { return [] }
         let type = config.policy
         // driver/oss signs only the Content-Type of a part; driver/obs its Content-Length and Content-Type.
-        // Beyond the protocol reference's §5, which names neither: read from Cloudreve 4.18's drivers
-        // (`pkg/filemanager/driver/{oss,obs}`, their `Token`). So is the callback's place: here a `callback=`
-        // query parameter of the completion URL, where §5 says OBS takes an `x-obs-callback` header; the
-        // client never reads it either way (the URL is opaque to it), so only this stand-in's shape differs.
+        // §5 of the protocol reference names the parts' Content-Type, not OBS's signed length: that is from
+        // Cloudreve 4.18's drivers (`pkg/filemanager/driver/{oss,obs}`, their `Token`). The callback policy
+        // rides here as a `callback=` query parameter of the completion URL for both, where §5 names OBS's
+        // `x-obs-callback` parameter; the URL is opaque to the client, so only this stand-in's shape differs.
         let parts = storage.partURLs(key: target.key, uploadID: target.uploadID, lengths: lengths, expires: expires, now: Date(),
                                      signsLength: type == "obs", contentType: "application/octet-stream")
         let callbackURL = baseURL + "/api/v4/callback/\(type)/\(session.id)/\(session.callbackSecret)"
@@ -129,8 +129,8 @@ extension Store {
 
     /// What the provider refuses before it completes anything (pure): a signed header missing or different
     /// (the completion URL signs Content-Type, and for OSS both x-oss-* headers), or a body with OSS's
-    /// complete-all. §5 of the protocol reference lists only the x-oss-* headers; the signed Content-Type is
-    /// from the drivers' `Token` (Cloudreve 4.18), which the web client matches.
+    /// complete-all. §5 of the protocol reference lists only the x-oss-* headers for the completion; its signed
+    /// Content-Type is from the drivers' `Token` (Cloudreve 4.18), which the web client matches.
     static func providerRefusal(type: String, header: (String) -> String?, bodyIsEmpty: Bool)
         -> (status: Int, code: String, message: String)? {
         var signed = [("Content-Type", "application/octet-stream")]
